@@ -1,0 +1,182 @@
+/**
+ * `shop-notice scan [options] FILE...`: scans .eml files exactly as the plugin
+ * would (the same scan()), one line per file. Exit 0 when every file was scanned,
+ * 1 when a file could not be read or scanned, 2 for a usage error.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import harakaConfig from 'haraka-config'
+
+import { type HarakaConfig, type Settings, harakaSource, isServerSpec, loadSettings } from './config.js'
+import { CachedResolver } from './resolver.js'
+import { type ScanResult, scan } from './scan.js'
+
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..')
+
+const USAGE = `Usage: shop-notice scan [options] FILE...
+
+Scans .eml files exactly as the Haraka plugin would and prints one line per file:
+FILE<TAB>verdict<TAB>score<TAB>brand<TAB>signals
+
+Options:
+  --json              one JSON object per line instead
+  --ip IP             the SMTP client's address (for SPF)
+  --helo NAME         the SMTP client's HELO/EHLO name
+  --mail-from ADDR    the envelope sender (MAIL FROM)
+  --dns IP[:PORT]     the DNS resolver to ask (repeatable); default: [dns] servers, else the system's
+  --offline           make no DNS query: authentication is unavailable, except results in
+                      Authentication-Results headers whose authserv-id [auth] trusted_authserv_ids trusts
+  --config DIR        a Haraka folder whose config/ overrides the package defaults
+                      (default: the current folder when it has config/shop-notice.ini)
+  -h, --help          this text
+`
+
+export interface Io {
+  out(line: string): void
+  err(line: string): void
+}
+
+const stdio: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+}
+
+class UsageError extends Error {}
+
+/** haraka-config rooted at the package's config/, overridden by DIR/config/ when given. */
+export function configFor(dir: string | undefined): HarakaConfig {
+  const cfg = (harakaConfig as unknown as { module_config(d: string, o?: string): HarakaConfig }).module_config(
+    PACKAGE_ROOT,
+    dir ? path.resolve(dir) : undefined,
+  )
+  return cfg
+}
+
+function defaultConfigDir(): string | undefined {
+  return fs.existsSync(path.join(process.cwd(), 'config', 'shop-notice.ini')) ? process.cwd() : undefined
+}
+
+export function formatLine(file: string, r: ScanResult): string {
+  const signals = [...new Set(r.hits.map((h) => h.symbol))].join(',') || '-'
+  return [file, r.verdict, String(r.score), r.brand ?? '-', signals].join('\t')
+}
+
+export function formatJson(file: string, r: ScanResult, settings: Settings): string {
+  return JSON.stringify({
+    file,
+    verdict: r.verdict,
+    score: r.score,
+    brand: r.brand ?? null,
+    kind: r.kind ?? null,
+    signals: r.hits.map((h) => ({ symbol: h.symbol, score: settings.scores[h.symbol], options: h.options })),
+    auth: {
+      source: r.auth.source,
+      spf: r.auth.spf,
+      dkim: r.auth.dkim,
+      dmarc: r.auth.dmarc,
+      arc: r.auth.arc,
+    },
+    ...(r.error ? { error: r.error } : {}),
+  })
+}
+
+export async function scanCommand(argv: readonly string[], io: Io = stdio): Promise<number> {
+  let values: Record<string, string | boolean | string[] | undefined>
+  let files: string[]
+  try {
+    const parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        ip: { type: 'string' },
+        helo: { type: 'string' },
+        'mail-from': { type: 'string' },
+        dns: { type: 'string', multiple: true },
+        offline: { type: 'boolean' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+    values = parsed.values
+    files = parsed.positionals
+    if (values.help) {
+      io.out(USAGE)
+      return 0
+    }
+    if (!files.length) throw new UsageError('no FILE given')
+    const dns = (values.dns as string[] | undefined) ?? []
+    for (const d of dns) if (!isServerSpec(d)) throw new UsageError(`--dns ${d}: not an ip or ip:port`)
+    if (values.offline && dns.length) throw new UsageError('--offline and --dns exclude each other')
+  } catch (err) {
+    io.err(`shop-notice: ${(err as Error).message}`)
+    io.err(USAGE)
+    return 2
+  }
+
+  let settings: Settings
+  try {
+    const dir = (values.config as string | undefined) ?? defaultConfigDir()
+    const loaded = loadSettings(harakaSource(configFor(dir)))
+    for (const w of loaded.warnings) io.err(`shop-notice: warning: ${w}`)
+    settings = loaded.value
+  } catch (err) {
+    io.err(`shop-notice: invalid configuration: ${(err as Error).message}`)
+    return 2
+  }
+
+  const servers = (values.dns as string[] | undefined) ?? settings.dns.servers
+  const resolver = values.offline
+    ? undefined
+    : new CachedResolver({
+        servers,
+        timeoutMs: settings.dns.timeout_ms,
+        cacheSize: settings.cache.size,
+        maxTtlMs: settings.cache.max_ttl_s * 1000,
+        negativeTtlMs: settings.cache.negative_ttl_s * 1000,
+      })
+  const authservId = settings.main.authserv_id || os.hostname()
+  const ctx = {
+    ip: values.ip as string | undefined,
+    helo: values.helo as string | undefined,
+    sender: (values['mail-from'] as string | undefined) ?? '',
+  }
+
+  let failed = 0
+  for (const file of files) {
+    let raw: Buffer
+    try {
+      raw = fs.readFileSync(file)
+    } catch (err) {
+      failed++
+      io.err(`shop-notice: ${file}: ${(err as Error).message}`)
+      io.out(values.json ? JSON.stringify({ file, verdict: 'error', error: (err as Error).message }) : [file, 'error', '0', '-', '-'].join('\t'))
+      continue
+    }
+    const result = await scan(raw, ctx, {
+      settings,
+      authservId,
+      resolve: resolver?.forMessage(settings.dns.message_timeout_ms),
+    })
+    if (result.verdict === 'error') {
+      failed++
+      io.err(`shop-notice: ${file}: ${result.error ?? 'scan failed'}`)
+    }
+    io.out(values.json ? formatJson(file, result, settings) : formatLine(file, result))
+  }
+  return failed ? 1 : 0
+}
+
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === 'scan') return scanCommand(rest, io)
+  if (command === '-h' || command === '--help' || command === 'help') {
+    io.out(USAGE)
+    return 0
+  }
+  io.err(command ? `shop-notice: unknown command: ${command}` : 'shop-notice: no command given')
+  io.err(USAGE)
+  return 2
+}

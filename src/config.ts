@@ -1,0 +1,268 @@
+/**
+ * shop-notice.ini and shop-notice.retailers.yaml: read through haraka-config,
+ * validated here. Every error names the file, the key and what is wrong; unknown
+ * keys are warnings. Nothing here touches Haraka, DNS or the clock.
+ */
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import YAML from 'yaml'
+
+import { ConfigError } from './errors.js'
+import { type Registry, parseRegistry } from './registry.js'
+import { SYMBOLS, type SymbolName, isSymbolName } from './symbols.js'
+
+export { ConfigError }
+
+export const INI_FILE = 'shop-notice.ini'
+export const REGISTRY_FILE = 'shop-notice.retailers.yaml'
+
+export const MODES = ['monitor', 'tag', 'quarantine', 'reject'] as const
+export type Mode = (typeof MODES)[number]
+
+export interface Settings {
+  readonly main: { readonly authserv_id: string }
+  readonly skip: { readonly relaying: boolean; readonly private_ip: boolean }
+  readonly dns: {
+    readonly servers: readonly string[]
+    readonly timeout_ms: number
+    readonly message_timeout_ms: number
+  }
+  readonly cache: { readonly size: number; readonly max_ttl_s: number; readonly negative_ttl_s: number }
+  readonly actions: {
+    readonly mode: Mode
+    readonly subject_prefix: string
+    readonly reject_message: string
+    readonly defer_on_dns_error: boolean
+  }
+  readonly thresholds: { readonly suspicious: number; readonly spoofed: number; readonly reject: number }
+  readonly scores: Readonly<Record<SymbolName, number>>
+  readonly auth: { readonly trusted_authserv_ids: readonly string[] }
+  readonly limits: { readonly max_scan_bytes: number }
+  readonly registry: Registry
+}
+
+type Kind = 'bool' | 'count' | 'number' | 'string' | 'list' | 'servers' | 'mode'
+interface KeySpec {
+  readonly kind: Kind
+  readonly default: boolean | number | string
+}
+
+/** Every key of shop-notice.ini, its type and its default (docs/configuration.md lists the same). */
+export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>> = {
+  main: { authserv_id: { kind: 'string', default: '' } },
+  skip: { relaying: { kind: 'bool', default: true }, private_ip: { kind: 'bool', default: false } },
+  dns: {
+    servers: { kind: 'servers', default: '' },
+    timeout_ms: { kind: 'count', default: 2000 },
+    message_timeout_ms: { kind: 'count', default: 10000 },
+  },
+  cache: {
+    size: { kind: 'count', default: 20000 },
+    max_ttl_s: { kind: 'count', default: 3600 },
+    negative_ttl_s: { kind: 'count', default: 300 },
+  },
+  actions: {
+    mode: { kind: 'mode', default: 'quarantine' },
+    subject_prefix: { kind: 'string', default: '' },
+    reject_message: { kind: 'string', default: 'Message looks like a forged shop notice' },
+    defer_on_dns_error: { kind: 'bool', default: true },
+  },
+  thresholds: {
+    suspicious: { kind: 'number', default: 5 },
+    spoofed: { kind: 'number', default: 10 },
+    reject: { kind: 'number', default: 15 },
+  },
+  auth: { trusted_authserv_ids: { kind: 'list', default: '' } },
+  limits: { max_scan_bytes: { kind: 'count', default: 5 * 1024 * 1024 } },
+}
+
+/** The booleans haraka-config must know about to parse `true`/`false`. */
+export const INI_BOOLEANS: readonly string[] = Object.entries(INI_SCHEMA).flatMap(([section, keys]) =>
+  Object.entries(keys)
+    .filter(([, spec]) => spec.kind === 'bool')
+    .map(([key, spec]) => `${spec.default ? '+' : '-'}${section}.${key}`),
+)
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const splitList = (v: string): string[] =>
+  v
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+
+/** `ip`, `ip:port` or `[ipv6]:port`, as node:dns setServers() accepts them. */
+export const isServerSpec = (spec: string): boolean => {
+  if (net.isIP(spec)) return true
+  const m = /^\[([0-9a-f:.]+)\]:(\d{1,5})$/i.exec(spec) ?? /^([0-9.]+):(\d{1,5})$/.exec(spec)
+  if (!m?.[1] || !m[2]) return false
+  const port = Number(m[2])
+  return net.isIP(m[1]) !== 0 && port > 0 && port < 65536
+}
+
+function coerce(file: string, key: string, spec: KeySpec, raw: unknown): boolean | number | string | string[] {
+  const bad = (what: string): never => {
+    throw new ConfigError(file, key, `${what}, got ${JSON.stringify(raw)}`)
+  }
+  switch (spec.kind) {
+    case 'bool':
+      if (typeof raw === 'boolean') return raw
+      return bad('expected true or false')
+    case 'count':
+      if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0) return raw
+      return bad('expected a positive integer')
+    case 'number':
+      if (typeof raw === 'number' && Number.isFinite(raw)) return raw
+      return bad('expected a number')
+    case 'string':
+      if (typeof raw === 'string' || typeof raw === 'number') return String(raw).trim()
+      return bad('expected a string')
+    case 'list':
+      if (typeof raw === 'string') return splitList(raw)
+      return bad('expected a comma-separated list')
+    case 'servers': {
+      if (typeof raw !== 'string') return bad('expected comma-separated ip or ip:port resolvers')
+      const servers = splitList(raw)
+      for (const [i, s] of servers.entries()) {
+        if (!isServerSpec(s)) throw new ConfigError(file, `${key}[${i}]`, `not an ip or ip:port: ${JSON.stringify(s)}`)
+      }
+      return servers
+    }
+    case 'mode':
+      if (typeof raw === 'string' && (MODES as readonly string[]).includes(raw)) return raw
+      return bad(`expected one of ${MODES.join(', ')}`)
+  }
+}
+
+export interface Validated<T> {
+  readonly value: T
+  readonly warnings: readonly string[]
+}
+
+/**
+ * Validates the object haraka-config made of shop-notice.ini. Keys with no value
+ * in the file take the schema default, so a partial override file is enough.
+ */
+export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings, 'registry'>> {
+  const warnings: string[] = []
+  const src = isRecord(raw) ? raw : {}
+  const out: Record<string, Record<string, unknown>> = {}
+
+  for (const [section, keys] of Object.entries(INI_SCHEMA)) {
+    const given = src[section]
+    if (given !== undefined && !isRecord(given)) throw new ConfigError(file, `[${section}]`, 'expected a section')
+    const values: Record<string, unknown> = {}
+    for (const [key, spec] of Object.entries(keys)) {
+      const v = given?.[key]
+      const useDefault = v === undefined || (v === '' && spec.kind !== 'string' && spec.kind !== 'list' && spec.kind !== 'servers')
+      values[key] = coerce(file, `[${section}] ${key}`, spec, useDefault ? spec.default : v)
+    }
+    for (const key of Object.keys(given ?? {})) {
+      if (!Object.hasOwn(keys, key)) warnings.push(`${file}: [${section}] ${key}: unknown key, ignored`)
+    }
+    out[section] = values
+  }
+
+  const scores = Object.fromEntries(Object.entries(SYMBOLS).map(([name, def]) => [name, def.score])) as Record<
+    SymbolName,
+    number
+  >
+  const givenScores = src.scores
+  if (givenScores !== undefined && !isRecord(givenScores)) throw new ConfigError(file, '[scores]', 'expected a section')
+  for (const [name, v] of Object.entries(givenScores ?? {})) {
+    if (!isSymbolName(name)) {
+      warnings.push(`${file}: [scores] ${name}: unknown symbol, ignored (see docs/signals.md)`)
+      continue
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new ConfigError(file, `[scores] ${name}`, `expected a number, got ${JSON.stringify(v)}`)
+    }
+    scores[name] = v
+  }
+
+  for (const section of Object.keys(src)) {
+    if (section !== 'scores' && !Object.hasOwn(INI_SCHEMA, section)) {
+      // haraka-config always yields an empty [main]; anything else unknown is worth a word
+      if (!(isRecord(src[section]) && Object.keys(src[section]).length === 0)) {
+        warnings.push(`${file}: [${section}]: unknown section, ignored`)
+      }
+    }
+  }
+
+  const t = out.thresholds as Settings['thresholds']
+  if (!(t.suspicious < t.spoofed)) {
+    throw new ConfigError(file, '[thresholds] spoofed', `must be greater than suspicious (${t.suspicious}), got ${t.spoofed}`)
+  }
+  if (!(t.spoofed <= t.reject)) {
+    throw new ConfigError(file, '[thresholds] reject', `must be at least spoofed (${t.spoofed}), got ${t.reject}`)
+  }
+
+  return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'scores'>), scores }, warnings }
+}
+
+/**
+ * Checks the YAML syntax of every copy of a file haraka-config would read, so that
+ * a broken file is reported with its path and line (haraka-config itself only logs it
+ * and falls back to its cache).
+ */
+export function checkYamlFiles(paths: readonly string[]): void {
+  for (const file of paths) {
+    let text: string
+    try {
+      text = fs.readFileSync(file, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw new ConfigError(file, '(file)', `cannot read: ${(err as Error).message}`)
+    }
+    const doc = YAML.parseDocument(text)
+    const first = doc.errors[0]
+    if (first) {
+      const where = first.linePos?.[0] ? `line ${first.linePos[0].line}` : '(syntax)'
+      throw new ConfigError(file, where, first.message.split('\n')[0] ?? 'invalid YAML')
+    }
+  }
+}
+
+/** Where haraka-config looks for one file: the defaults folder, then the overrides folder. */
+export interface ConfigSource {
+  /** shop-notice.ini as haraka-config parsed it (booleans declared). */
+  readIni(): unknown
+  /** shop-notice.retailers.yaml as haraka-config parsed and merged it. */
+  readRegistry(): unknown
+  /** The files behind a name, defaults first, for syntax checks and messages. */
+  pathsOf(name: string): string[]
+}
+
+/**
+ * Loads and validates everything. Throws ConfigError on the first invalid key;
+ * the caller keeps its last good Settings when that happens.
+ */
+export function loadSettings(source: ConfigSource): Validated<Settings> {
+  const ini = parseIni(source.readIni(), source.pathsOf(INI_FILE).at(-1) ?? INI_FILE)
+  const registryPaths = source.pathsOf(REGISTRY_FILE)
+  checkYamlFiles(registryPaths)
+  const registry = parseRegistry(source.readRegistry(), registryPaths.at(-1) ?? REGISTRY_FILE)
+  return { value: { ...ini.value, registry: registry.value }, warnings: [...ini.warnings, ...registry.warnings] }
+}
+
+/** The subset of haraka-config's Config object that this plugin uses. */
+export interface HarakaConfig {
+  get(name: string, ...args: unknown[]): unknown
+  root_path?: string
+  overrides_path?: string
+}
+
+/** A ConfigSource over a haraka-config Config; `onChange` runs when a file changes. */
+export function harakaSource(config: HarakaConfig, onChange?: () => void): ConfigSource {
+  const cb = onChange ? () => onChange() : undefined
+  return {
+    readIni: () => config.get(INI_FILE, 'ini', { booleans: [...INI_BOOLEANS] }, cb),
+    readRegistry: () => config.get(REGISTRY_FILE, 'yaml', cb),
+    pathsOf: (name) =>
+      [config.root_path, config.overrides_path]
+        .filter((p): p is string => typeof p === 'string' && p.length > 0)
+        .map((dir) => path.join(dir, name))
+        .filter((p, i, all) => all.indexOf(p) === i),
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The registry of retailers and payment brands (shop-notice.retailers.yaml):
+ * validated at load, then compiled into lookups by registrable domain and by name.
+ */
+import { getDomain } from 'tldts'
+
+import { ConfigError } from './errors.js'
+
+export interface Promises {
+  /** `never`: the brand's notices never carry attachments. */
+  readonly attachments?: 'never'
+  /** `https-only`: every link in the brand's notices is https. */
+  readonly links?: 'https-only'
+  /** The shape of the brand's order numbers, anchored. */
+  readonly order_number?: RegExp
+}
+
+export interface Brand {
+  readonly id: string
+  readonly names: readonly string[]
+  readonly sending_domains: readonly string[]
+  readonly link_domains: readonly string[]
+  readonly promises: Promises
+}
+
+export interface Registry {
+  readonly brands: ReadonlyMap<string, Brand>
+  /** registrable sending domain -> brand */
+  readonly bySendingDomain: ReadonlyMap<string, Brand>
+  /** normalised names, longest first, each with its matcher */
+  readonly names: readonly NameEntry[]
+}
+
+interface NameEntry {
+  readonly name: string
+  readonly brand: Brand
+  /** ASCII names match on word boundaries ("au" must not match "Paul"); others as substrings */
+  readonly wordBound: boolean
+}
+
+export interface RegistryResult {
+  readonly value: Registry
+  readonly warnings: readonly string[]
+}
+
+/** NFKC, lower case, runs of white space folded: the form names are compared in. */
+export const normaliseName = (s: string): string => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim()
+
+const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/
+const KNOWN_KEYS = new Set(['names', 'sending_domains', 'link_domains', 'promises'])
+const KNOWN_PROMISES = new Set(['attachments', 'links', 'order_number'])
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** A registrable domain (public suffix + one label), lowercase ASCII, or a reason why not. */
+export function registrableProblem(domain: string): string | undefined {
+  if (domain !== domain.toLowerCase()) return 'not lowercase'
+  if (!/^[a-z0-9.-]+$/.test(domain)) return 'not an ASCII domain name (write IDNs as xn--)'
+  const reg = getDomain(domain, { allowPrivateDomains: true })
+  if (reg !== domain) return reg ? `not a registrable domain (did you mean ${reg}?)` : 'not a registrable domain'
+  return undefined
+}
+
+export function parseRegistry(raw: unknown, file: string): RegistryResult {
+  const warnings: string[] = []
+  const fail = (key: string, problem: string): never => {
+    throw new ConfigError(file, key, problem)
+  }
+  if (raw === null || raw === undefined || (isRecord(raw) && Object.keys(raw).length === 0)) {
+    fail('retailers', 'missing: the file is empty or could not be read')
+  }
+  if (!isRecord(raw)) return fail('(top level)', 'expected a mapping with a `retailers` key')
+  for (const key of Object.keys(raw)) if (key !== 'retailers') warnings.push(`${file}: ${key}: unknown key, ignored`)
+  const retailers = raw.retailers
+  if (!isRecord(retailers)) return fail('retailers', 'expected a mapping of brand id to brand')
+
+  const brands = new Map<string, Brand>()
+  const bySendingDomain = new Map<string, Brand>()
+  const nameOwner = new Map<string, string>()
+  const names: NameEntry[] = []
+
+  for (const [id, entry] of Object.entries(retailers)) {
+    const at = `retailers.${id}`
+    if (!ID_RE.test(id)) fail(at, 'brand id must be lowercase letters, digits, - or _')
+    if (!isRecord(entry)) return fail(at, 'expected a mapping')
+    for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) warnings.push(`${file}: ${at}.${key}: unknown key, ignored`)
+
+    const strings = (key: string, required: boolean): string[] => {
+      const v = entry[key]
+      if (v === undefined && !required) return []
+      if (!Array.isArray(v) || (required && v.length === 0)) return fail(`${at}.${key}`, 'expected a non-empty list')
+      return v.map((item, i) =>
+        typeof item === 'string' && item.trim() ? item.trim() : fail(`${at}.${key}[${i}]`, 'expected a non-empty string'),
+      )
+    }
+    const domains = (key: string, required: boolean): string[] =>
+      strings(key, required).map((d, i) => {
+        const problem = registrableProblem(d)
+        return problem ? fail(`${at}.${key}[${i}]`, `${JSON.stringify(d)}: ${problem}`) : d
+      })
+
+    const brandNames = strings('names', true)
+    const sending = domains('sending_domains', true)
+    const links = domains('link_domains', false)
+    const promises = parsePromises(entry.promises, `${at}.promises`, fail, warnings, file)
+
+    const brand: Brand = {
+      id,
+      names: brandNames,
+      sending_domains: sending,
+      link_domains: [...new Set([...sending, ...links])],
+      promises,
+    }
+    brands.set(id, brand)
+
+    sending.forEach((d, i) => {
+      const other = bySendingDomain.get(d)
+      if (other && other.id !== id) fail(`${at}.sending_domains[${i}]`, `${d} already belongs to ${other.id}`)
+      bySendingDomain.set(d, brand)
+    })
+    brandNames.forEach((n, i) => {
+      const norm = normaliseName(n)
+      const owner = nameOwner.get(norm)
+      if (owner && owner !== id) fail(`${at}.names[${i}]`, `${JSON.stringify(n)} is already a name of ${owner}`)
+      if (owner) return
+      nameOwner.set(norm, id)
+      names.push({ name: norm, brand, wordBound: /^[\x20-\x7e]+$/.test(norm) })
+    })
+  }
+  if (brands.size === 0) fail('retailers', 'no brands defined')
+
+  names.sort((a, b) => b.name.length - a.name.length)
+  return { value: { brands, bySendingDomain, names }, warnings }
+}
+
+function parsePromises(
+  v: unknown,
+  at: string,
+  fail: (key: string, problem: string) => never,
+  warnings: string[],
+  file: string,
+): Promises {
+  if (v === undefined) return {}
+  if (!isRecord(v)) return fail(at, 'expected a mapping')
+  for (const key of Object.keys(v)) if (!KNOWN_PROMISES.has(key)) warnings.push(`${file}: ${at}.${key}: unknown promise, ignored`)
+  const out: { attachments?: 'never'; links?: 'https-only'; order_number?: RegExp } = {}
+  if (v.attachments !== undefined) {
+    if (v.attachments !== 'never') fail(`${at}.attachments`, 'the only promise is `never`')
+    out.attachments = 'never'
+  }
+  if (v.links !== undefined) {
+    if (v.links !== 'https-only') fail(`${at}.links`, 'the only promise is `https-only`')
+    out.links = 'https-only'
+  }
+  if (v.order_number !== undefined) {
+    if (typeof v.order_number !== 'string' || !v.order_number) return fail(`${at}.order_number`, 'expected a pattern string')
+    try {
+      out.order_number = new RegExp(`^(?:${v.order_number})$`)
+    } catch (err) {
+      fail(`${at}.order_number`, `invalid pattern: ${(err as Error).message}`)
+    }
+  }
+  return out
+}
+
+/** The registered brand whose sending domains include this domain's registrable domain. */
+export function brandOfDomain(registry: Registry, domain: string | undefined): Brand | undefined {
+  if (!domain) return undefined
+  const reg = getDomain(domain.toLowerCase(), { allowPrivateDomains: true })
+  return reg ? registry.bySendingDomain.get(reg) : undefined
+}
+
+const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c) && /^[\x20-\x7e]$/.test(c)
+
+/**
+ * Brands named in a text (already normalised with normaliseName), longest name
+ * first, each once. A name inside a longer name already found does not count
+ * (楽天 inside 楽天カード names one brand, not two).
+ */
+export function brandsNamedIn(registry: Registry, text: string): Brand[] {
+  const found: Brand[] = []
+  const spans: [number, number][] = []
+  for (const entry of registry.names) {
+    if (found.includes(entry.brand)) continue
+    for (let at = text.indexOf(entry.name); at >= 0; at = text.indexOf(entry.name, at + 1)) {
+      const end = at + entry.name.length
+      if (entry.wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
+      if (spans.some(([s, e]) => at >= s && end <= e)) continue
+      spans.push([at, end])
+      found.push(entry.brand)
+      break
+    }
+  }
+  return found
+}

@@ -1,0 +1,59 @@
+/**
+ * From hits to a verdict, and from a verdict to an action. Pure.
+ */
+import type { Mode, Settings } from './config.js'
+import type { Hit, SymbolName } from './symbols.js'
+
+export const VERDICTS = ['none', 'notice', 'verified', 'suspicious', 'spoofed', 'error'] as const
+export type Verdict = (typeof VERDICTS)[number]
+
+/** Sum of the configured scores of the hits, rounded to two decimals. */
+export function scoreHits(hits: readonly Hit[], scores: Readonly<Record<SymbolName, number>>): number {
+  const sum = hits.reduce((acc, h) => acc + scores[h.symbol], 0)
+  return Math.round(sum * 100) / 100
+}
+
+/**
+ * `none` unless the message claims to be a notice; then by thresholds; below them,
+ * `verified` only when the claimed brand authenticated.
+ */
+export function verdictOf(
+  isNotice: boolean,
+  score: number,
+  hits: readonly Hit[],
+  thresholds: Settings['thresholds'],
+): Exclude<Verdict, 'error'> {
+  if (!isNotice) return 'none'
+  if (score >= thresholds.spoofed) return 'spoofed'
+  if (score >= thresholds.suspicious) return 'suspicious'
+  if (hits.some((h) => h.symbol === 'BRAND_AUTHENTICATED')) return 'verified'
+  return 'notice'
+}
+
+export type Action = 'accept' | 'tag' | 'quarantine' | 'reject' | 'defer'
+
+const STRENGTH: Readonly<Record<Mode, number>> = { monitor: 0, tag: 1, quarantine: 2, reject: 3 }
+
+export interface ActionInput {
+  readonly verdict: Verdict
+  readonly score: number
+  /** the claim could not be checked because DNS failed for now */
+  readonly dnsTempfail: boolean
+}
+
+/**
+ * The strongest action the mode allows for this verdict. `reject` needs the reject
+ * threshold; `defer` (4xx) is for a brand notice whose authentication hit a DNS
+ * failure, when the mode could otherwise hold or refuse it and the admin wants that.
+ */
+export function actionFor(input: ActionInput, actions: Settings['actions'], thresholds: Settings['thresholds']): Action {
+  const allowed = STRENGTH[actions.mode]
+  if (input.verdict === 'error' || input.verdict === 'none' || allowed === 0) return 'accept'
+  if (input.verdict === 'spoofed') {
+    if (allowed >= STRENGTH.reject && input.score >= thresholds.reject) return 'reject'
+    return allowed >= STRENGTH.quarantine ? 'quarantine' : 'tag'
+  }
+  if (input.dnsTempfail && actions.defer_on_dns_error && allowed >= STRENGTH.quarantine) return 'defer'
+  if (input.verdict === 'suspicious') return 'tag'
+  return 'accept'
+}
