@@ -65,7 +65,7 @@ export interface ShopNoticePlugin {
   logwarn(msg: string): void
   logerror(msg: string): void
   shopNotice?: ShopNoticeState
-  load_shop_notice_config(): void
+  load_shop_notice_config(fromWatcher?: boolean): void
   scan_message(next: Next, connection: Connection): void
 }
 
@@ -90,10 +90,10 @@ export function register(this: ShopNoticePlugin): void {
  * first load throws on an invalid file (Haraka then refuses to start, saying why);
  * a reload with an invalid file is logged and the last good configuration stays.
  */
-export function load_shop_notice_config(this: ShopNoticePlugin): void {
+export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = false): void {
   const first = !this.shopNotice
   try {
-    const { value: settings, warnings } = loadSettings(harakaSource(this.config, () => this.load_shop_notice_config()))
+    const { value: settings, warnings } = loadSettings(harakaSource(this.config, () => this.load_shop_notice_config(true)))
     for (const w of warnings) this.logwarn(w)
     const prev = this.shopNotice
     const key = resolverKey(settings)
@@ -104,8 +104,14 @@ export function load_shop_notice_config(this: ShopNoticePlugin): void {
     }
     if (!first) this.loginfo(`configuration reloaded: mode=${settings.actions.mode} brands=${settings.registry.brands.size}`)
   } catch (err) {
-    if (first) throw err
-    this.logerror(`configuration not reloaded, the last good one stays in force: ${(err as Error).message}`)
+    // only the start-up load may throw (Haraka then refuses to start, saying why); a file
+    // watcher's callback must never throw into a timer
+    if (first && !fromWatcher) throw err
+    this.logerror(
+      first
+        ? `configuration still invalid, the plugin scans nothing until it is fixed: ${(err as Error).message}`
+        : `configuration not reloaded, the last good one stays in force: ${(err as Error).message}`,
+    )
   }
 }
 

@@ -1,0 +1,228 @@
+/**
+ * The Haraka boundary through haraka-test-fixtures: hooks, headers, results,
+ * notes, actions, skip rules, config reload. DNS is a real loopback server.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+
+import { PACKAGE_ROOT } from '../dist/src/cli.js'
+import { loadMessage } from './helpers/haraka-txn'
+import { makeMessage, mailbox } from './helpers/messages'
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fixtures = require('haraka-test-fixtures')
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const constants = require('haraka-constants')
+
+const AUTHSERV = 'mx.test.example'
+
+let dnsPort = 0
+t.before(async () => {
+  const dns = await fixtures.dns.start({
+    'testshop.jp': { txt: ['v=spf1 ip4:192.0.2.10 -all'], a: ['192.0.2.10'] },
+    '_dmarc.testshop.jp': { txt: ['v=DMARC1; p=reject'] },
+    'client.example': { a: ['203.0.113.5'] },
+    'down.example': { drop: true },
+    '_dmarc.down.example': { drop: true },
+  })
+  dnsPort = dns.port
+  t.teardown(() => dns.close())
+})
+
+const REGISTRY = 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp]\n'
+
+/** A plugin whose config is the package's, overridden by a temp folder's config/. */
+function makePlugin(t: Tap.Test, ini: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-plugin-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(dir, 'config'))
+  const write = (body: string) =>
+    fs.writeFileSync(
+      path.join(dir, 'config', 'shop-notice.ini'),
+      `[main]\nauthserv_id=${AUTHSERV}\n[dns]\nservers=127.0.0.1:${dnsPort}\ntimeout_ms=300\nmessage_timeout_ms=1500\n${body}`,
+    )
+  write(ini)
+  fs.writeFileSync(path.join(dir, 'config', 'shop-notice.retailers.yaml'), REGISTRY)
+  const plugin = fixtures.makePlugin('shop-notice', { register: false })
+  plugin.config = plugin.config.module_config(PACKAGE_ROOT, dir)
+  plugin.register()
+  return { plugin, dir, rewrite: write }
+}
+
+function connection(opts: { ip?: string; relaying?: boolean; isPrivate?: boolean; mailFrom?: string } = {}) {
+  const conn = fixtures.makeConnection({
+    ip: opts.ip ?? '203.0.113.5',
+    helo: 'client.example',
+    mailFrom: opts.mailFrom ?? 'notice@testshop.jp',
+    rcptTo: ['user@example.net'],
+  })
+  if (opts.relaying) conn.relaying = true
+  // Haraka sets remote.is_private from the address; the fixture connection does not
+  if (opts.isPrivate) conn.remote.is_private = true
+  // the fixture reads Haraka 3.2's smtp.ini [headers], without max_lines: without it every header line is dropped
+  conn.transaction.cfg = { ...conn.transaction.cfg, headers: { ...conn.transaction.cfg.headers, max_lines: 1000 } }
+  return conn
+}
+
+const spoof = (extraHeaders: string[] = []) =>
+  makeMessage({
+    extraHeaders,
+    from: mailbox('テストショップ', 'notice@testshop.jp'),
+    subject: '【テストショップ】ご入金確認',
+    body: 'ご入金を確認しました。\nご注文番号: 1234\n',
+  })
+
+async function run(plugin: unknown, conn: { transaction: unknown }, raw: Buffer) {
+  await loadMessage(conn.transaction as never, raw)
+  return fixtures.callDataPost(plugin, conn)
+}
+
+const header = (conn: { transaction: { header: { get_all(n: string): string[] } } }, name: string) => conn.transaction.header.get_all(name)
+
+t.test('register: data_post is hooked and the configuration loaded', async (t) => {
+  const { plugin } = makePlugin(t, '')
+  t.ok(plugin.hooks.data_post?.includes('scan_message'))
+  t.equal(plugin.shopNotice.settings.main.authserv_id, AUTHSERV)
+  t.ok(plugin.shopNotice.settings.registry.brands.has('testshop'))
+})
+
+t.test('a spoof of a registered brand is quarantined, forged verdicts removed', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=quarantine\n')
+  const conn = connection()
+  const r = await run(
+    plugin,
+    conn,
+    spoof([
+      'X-Shop-Notice: verified; brand=testshop; kind=payment; score=-3; signals=-',
+      'x-shop-notice: verified',
+      `Authentication-Results: ${AUTHSERV}; dmarc=pass header.from=testshop.jp`,
+      `Authentication-Results: ${AUTHSERV.toUpperCase()} (forged); spf=pass`,
+      'Authentication-Results: mx.other.example; spf=pass smtp.mailfrom=testshop.jp',
+    ]),
+  )
+  t.equal(r.rc, undefined, 'continues to the queue (quarantine answers 250)')
+  const verdicts = header(conn, 'X-Shop-Notice')
+  t.equal(verdicts.length, 1, 'exactly one X-Shop-Notice: ours')
+  t.match(verdicts[0], /^spoofed; brand=testshop; kind=payment; score=\d+(\.\d+)?; signals=[A-Z_,]*BRAND_NOT_AUTHENTICATED/)
+  const ars = header(conn, 'Authentication-Results')
+  const ours = ars.filter((v: string) => v.toLowerCase().startsWith(AUTHSERV))
+  t.equal(ours.length, 1, 'one Authentication-Results with our authserv-id')
+  t.match(ours[0], /spf=fail[\s\S]*dkim=none[\s\S]*dmarc=fail[\s\S]*arc=none/)
+  t.ok(ars.some((v: string) => v.startsWith('mx.other.example')), 'another server\'s results are kept')
+  t.equal(conn.transaction.notes.quarantine, true)
+  t.same(conn.transaction.notes.quarantine_action, [constants.OK, 'Message accepted'])
+  t.equal(conn.transaction.notes.shop_notice.verdict, 'spoofed')
+  const res = conn.transaction.results.get('shop-notice')
+  t.match(res.fail, ['spoofed(testshop)'])
+  t.equal(res.verdict, 'spoofed')
+})
+
+t.test('reject mode answers 5xx at the reject threshold', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=reject\nreject_message=Forged notice\n[thresholds]\nreject=10\n')
+  const conn = connection()
+  const r = await run(plugin, conn, spoof())
+  t.equal(r.rc, constants.DENY)
+  t.equal(r.msg, 'Forged notice')
+})
+
+t.test('monitor mode only writes headers', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=monitor\n')
+  const conn = connection()
+  const r = await run(plugin, conn, spoof())
+  t.equal(r.rc, undefined)
+  t.match(header(conn, 'X-Shop-Notice')[0], /^spoofed;/)
+  t.notOk(conn.transaction.notes.quarantine)
+})
+
+t.test('tag mode prefixes the subject when configured', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=tag\nsubject_prefix=[SPOOF?]\n')
+  const conn = connection()
+  await run(plugin, conn, spoof())
+  t.match(header(conn, 'Subject')[0], /^\[SPOOF\?\] =\?UTF-8\?B\?/)
+  t.notOk(conn.transaction.notes.quarantine)
+})
+
+t.test('relaying clients are not scanned but cannot carry a verdict', async (t) => {
+  const { plugin } = makePlugin(t, '')
+  const conn = connection({ relaying: true })
+  const r = await run(plugin, conn, spoof(['X-Shop-Notice: verified; brand=testshop; kind=payment; score=0; signals=-']))
+  t.equal(r.rc, undefined)
+  t.same(header(conn, 'X-Shop-Notice'), [])
+  t.match(conn.transaction.results.get('shop-notice').skip, ['relaying'])
+})
+
+t.test('private addresses are scanned by default, skipped with [skip] private_ip', async (t) => {
+  const scanned = makePlugin(t, '')
+  const c1 = connection({ ip: '10.1.2.3', isPrivate: true })
+  await run(scanned.plugin, c1, spoof())
+  t.equal(header(c1, 'X-Shop-Notice').length, 1)
+
+  const skipping = makePlugin(t, '[skip]\nprivate_ip=true\n')
+  const c2 = connection({ ip: '10.1.2.3', isPrivate: true })
+  await run(skipping.plugin, c2, spoof())
+  t.same(header(c2, 'X-Shop-Notice'), [])
+})
+
+t.test('a DNS failure defers a brand notice in quarantine mode, never a spoof verdict', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=quarantine\n')
+  const conn = connection({ mailFrom: 'shop@down.example' })
+  const msg = makeMessage({ from: mailbox('TestShop', 'shop@down.example'), subject: 'ご注文確認', body: 'ご注文ありがとうございます。\n' })
+  const r = await run(plugin, conn, msg)
+  t.equal(r.rc, constants.DENYSOFT)
+  const v = header(conn, 'X-Shop-Notice')[0]
+  t.notMatch(v, /^(spoofed|suspicious);/)
+  t.match(v, /AUTH_DNS_TEMPFAIL/)
+  t.match(header(conn, 'Authentication-Results')[0], /temperror/)
+  t.notOk(conn.transaction.notes.quarantine)
+})
+
+t.test('an internal failure lets the message through with verdict error', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=reject\n')
+  const conn = connection()
+  await loadMessage(conn.transaction, spoof())
+  conn.transaction.message_stream.get_data = () => {
+    throw new Error('disk on fire')
+  }
+  const r = await fixtures.callDataPost(plugin, conn)
+  t.equal(r.rc, undefined, 'never blocks mail')
+  t.match(header(conn, 'X-Shop-Notice')[0], /^error; brand=-; kind=-; score=0; signals=-$/)
+  t.match(conn.transaction.results.get('shop-notice').err, ['disk on fire'])
+})
+
+t.test('a live reload with a broken file keeps the last good configuration', async (t) => {
+  const { plugin, rewrite } = makePlugin(t, '[actions]\nmode=tag\n')
+  const errors: string[] = []
+  const infos: string[] = []
+  plugin.logerror = (msg: string) => errors.push(msg)
+  plugin.loginfo = (msg: string) => infos.push(msg)
+  // haraka-config watches the file and calls the reload callback when it changes
+  const reloaded = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const load = plugin.load_shop_notice_config
+      const timer = setTimeout(() => reject(new Error('no reload within 10 s')), 10_000)
+      plugin.load_shop_notice_config = function (this: unknown) {
+        load.call(this, true)
+        plugin.load_shop_notice_config = load
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+
+  let next = reloaded()
+  rewrite('[actions]\nmode=destroy\n')
+  await next
+  t.equal(plugin.shopNotice.settings.actions.mode, 'tag', 'the last good mode stays')
+  t.match(errors.join('\n'), /last good one stays in force: .*shop-notice\.ini: \[actions\] mode: expected one of/)
+
+  next = reloaded()
+  rewrite('[actions]\nmode=monitor\n')
+  await next
+  t.equal(plugin.shopNotice.settings.actions.mode, 'monitor', 'a good file is taken')
+  t.match(infos.join('\n'), /configuration reloaded: mode=monitor/)
+})
+
+t.test('an invalid configuration at start-up is refused', async (t) => {
+  t.throws(() => makePlugin(t, '[thresholds]\nsuspicious=20\n'), /\[thresholds\] spoofed: must be greater than suspicious/)
+})
