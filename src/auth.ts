@@ -81,8 +81,10 @@ export async function authenticateMessage(
   })
 
   const fragments: string[] = []
-  const spf = res.spf || undefined
-  if (spf) fragments.push(headerSafe(spf.info))
+  // without a client address (a hand scan without --ip) SPF cannot be checked: that is
+  // "none", not the temperror mailauth reports, which would read as a DNS failure
+  const spf = ctx.ip ? res.spf || undefined : undefined
+  fragments.push(spf ? headerSafe(spf.info) : 'spf=none (no client address to check)')
   const dkim: DkimFact[] = []
   for (const row of res.dkim?.results ?? []) {
     fragments.push(headerSafe(row.info))

@@ -142,8 +142,13 @@ export function removeForgedHeaders(txn: Transaction, authservId: string): numbe
   return removed
 }
 
-/** Fragments other plugins gave core's connection.auth_results(), less the methods we report ourselves. */
-function otherPluginsFragments(connection: Connection, txn: Transaction): string[] {
+/**
+ * Fragments other plugins gave core's connection.auth_results(), less the methods we
+ * report ourselves. Core writes them under `me` before data_post; when that is our
+ * authserv-id too, its header is removed with the forged ones and they live on in ours.
+ */
+function otherPluginsFragments(connection: Connection, txn: Transaction, authservId: string): string[] {
+  if ((connection.local.host ?? '').toLowerCase() !== authservId.toLowerCase()) return []
   const ours = /^\s*(spf|dkim|dmarc|arc)\s*=/i
   const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
   return [...list(connection.notes.authentication_results), ...list(txn.notes.authentication_results)].filter((f) => !ours.test(f))
@@ -228,7 +233,7 @@ function apply(this: ShopNoticePlugin, connection: Connection, txn: Transaction,
   removeForgedHeaders(txn, authservId)
 
   const action = actionFor(result, settings.actions, settings.thresholds)
-  txn.add_leading_header(AR_HEADER, formatAuthResults(authservId, [...otherPluginsFragments(connection, txn), ...result.auth.fragments]))
+  txn.add_leading_header(AR_HEADER, formatAuthResults(authservId, [...otherPluginsFragments(connection, txn, authservId), ...result.auth.fragments]))
   txn.add_leading_header(VERDICT_HEADER, formatVerdict(result))
 
   if (action === 'tag' && settings.actions.subject_prefix) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 
 import { ConfigError, INI_BOOLEANS, checkYamlFiles, harakaSource, isServerSpec, loadSettings, parseIni } from '../dist/src/config.js'
 import { configFor } from '../dist/src/cli.js'
@@ -76,7 +76,7 @@ t.test('isServerSpec', async (t) => {
   for (const bad of ['', 'localhost', '127.0.0.1:0', '127.0.0.1:x', '300.1.1.1', '[::1]']) t.notOk(isServerSpec(bad), bad)
 })
 
-const tmpDir = (t: Tap.Test): string => {
+const tmpDir = (t: Test): string => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-config-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   return dir

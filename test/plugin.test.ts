@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 
 import { PACKAGE_ROOT } from '../dist/src/cli.js'
 import { loadMessage } from './helpers/haraka-txn'
@@ -34,7 +34,7 @@ t.before(async () => {
 const REGISTRY = 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp]\n'
 
 /** A plugin whose config is the package's, overridden by a temp folder's config/. */
-function makePlugin(t: Tap.Test, ini: string) {
+function makePlugin(t: Test, ini: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-plugin-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   fs.mkdirSync(path.join(dir, 'config'))
