@@ -19,3 +19,17 @@ declare module 'haraka-config' {
   const config: unknown
   export default config
 }
+
+declare module 'haraka-dsn' {
+  /** An SMTP reply with an enhanced status code (RFC 3463); Haraka's respond() takes it as msg. */
+  interface Dsn {
+    readonly code: number
+    readonly msg: string
+    readonly reply: string | string[]
+  }
+  const DSN: {
+    sec_unauthorized(msg: string, code?: number): Dsn
+    temp_resolver_failed(msg: string, code?: number): Dsn
+  }
+  export default DSN
+}

@@ -7,6 +7,7 @@
  * Haraka copies these exports onto its plugin object, so `this` is the plugin.
  */
 import constants from 'haraka-constants'
+import DSN from 'haraka-dsn'
 
 import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
 import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isOurAuthResults } from './headers.js'
@@ -14,7 +15,8 @@ import { CachedResolver } from './resolver.js'
 import { type ScanResult, scan } from './scan.js'
 import { type Action, actionFor } from './verdict.js'
 
-type Next = (code?: number, msg?: string) => void
+/** Haraka's hook callback; a DSN object as msg brings its own reply code and enhanced status */
+type Next = (code?: number, msg?: string | object) => void
 
 interface Header {
   get_all(name: string): string[]
@@ -143,16 +145,24 @@ export function removeForgedHeaders(txn: Transaction, authservId: string): numbe
 }
 
 /**
- * Fragments other plugins gave core's connection.auth_results(), less the methods we
- * report ourselves. Core writes them under `me` before data_post; when that is our
- * authserv-id too, its header is removed with the forged ones and they live on in ours.
+ * Takes the fragments other plugins gave core's connection.auth_results(). Haraka writes
+ * them as `Authentication-Results: <me>; …` before data_post, and again after it
+ * (data_post_respond), when it first removes EVERY Authentication-Results header —
+ * ours included. So they are taken here and written by us: merged into our header when
+ * our authserv-id is `me`, else into a header of `me`'s own, as core would have.
  */
-function otherPluginsFragments(connection: Connection, txn: Transaction, authservId: string): string[] {
-  if ((connection.local.host ?? '').toLowerCase() !== authservId.toLowerCase()) return []
-  const ours = /^\s*(spf|dkim|dmarc|arc)\s*=/i
-  const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
-  return [...list(connection.notes.authentication_results), ...list(txn.notes.authentication_results)].filter((f) => !ours.test(f))
+function takeCoreFragments(connection: Connection, txn: Transaction): string[] {
+  const take = (notes: Record<string, unknown>): string[] => {
+    const v = notes.authentication_results
+    if (!Array.isArray(v)) return []
+    notes.authentication_results = []
+    return v.filter((x): x is string => typeof x === 'string')
+  }
+  return [...take(connection.notes), ...take(txn.notes)]
 }
+
+/** The methods our own header reports: other plugins' fragments for them are not repeated. */
+const OUR_METHODS = /^\s*(spf|dkim|dmarc|arc)\s*=/i
 
 const envelopeSender = (txn: Transaction): string => {
   const a = txn.mail_from?.address
@@ -216,8 +226,10 @@ export function scan_message(this: ShopNoticePlugin, next: Next, connection: Con
       if (result.verdict === 'error') connection.logerror(this, `${log} error=${JSON.stringify(result.error)}`)
       else connection.loginfo(this, log)
       const code = ACTION_CODES[action]
-      if (action === 'reject') return next(code, settings.actions.reject_message)
-      if (action === 'defer') return next(code, 'Temporary DNS failure while authenticating the sender, try again later')
+      if (action === 'reject') return next(code, DSN.sec_unauthorized(settings.actions.reject_message, 550))
+      if (action === 'defer') {
+        return next(code, DSN.temp_resolver_failed('Temporary DNS failure while authenticating the sender, try again later', 451))
+      }
       next()
     })
     .catch((err: unknown) => {
@@ -233,7 +245,14 @@ function apply(this: ShopNoticePlugin, connection: Connection, txn: Transaction,
   removeForgedHeaders(txn, authservId)
 
   const action = actionFor(result, settings.actions, settings.thresholds)
-  txn.add_leading_header(AR_HEADER, formatAuthResults(authservId, [...otherPluginsFragments(connection, txn, authservId), ...result.auth.fragments]))
+  const core = takeCoreFragments(connection, txn)
+  const me = connection.local.host ?? ''
+  const merged = me.toLowerCase() === authservId.toLowerCase()
+  if (!merged && core.length) {
+    removeForgedHeaders(txn, me) // core's own copy from before data_post, rewritten whole here
+    txn.add_leading_header(AR_HEADER, formatAuthResults(me, core))
+  }
+  txn.add_leading_header(AR_HEADER, formatAuthResults(authservId, [...(merged ? core.filter((f) => !OUR_METHODS.test(f)) : []), ...result.auth.fragments]))
   txn.add_leading_header(VERDICT_HEADER, formatVerdict(result))
 
   if (action === 'tag' && settings.actions.subject_prefix) {

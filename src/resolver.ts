@@ -151,13 +151,16 @@ export class CachedResolver {
    */
   forMessage(budgetMs: number): ResolveFn {
     const deadline = this.#clock.now() + budgetMs
+    // set when a query is cut off at the deadline: the timer may fire a little before
+    // the clock reaches the deadline, and the budget is spent all the same
+    let spent = false
     return (name, rrtype) => {
       const left = deadline - this.#clock.now()
-      if (left <= 0) {
+      if (spent || left <= 0) {
         this.stats.timeouts++
         return Promise.reject(dnsError('ETIMEOUT', `${rrtype} ${name}: DNS budget for this message spent`))
       }
-      return this.#withTimeout(this.resolve(name, rrtype), left, `${rrtype} ${name}`)
+      return this.#withTimeout(this.resolve(name, rrtype), left, `${rrtype} ${name}`, () => (spent = true))
     }
   }
 
@@ -173,11 +176,12 @@ export class CachedResolver {
     return this.#withTimeout(q, this.#timeoutMs, `${rrtype} ${name}`)
   }
 
-  #withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  #withTimeout<T>(p: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.stats.timeouts++
+        onTimeout?.()
         reject(dnsError('ETIMEOUT', `${what}: no answer within ${Math.round(ms)} ms`))
       }, ms)
       timer.unref?.()

@@ -124,7 +124,7 @@ t.test('reject mode answers 5xx at the reject threshold', async (t) => {
   const conn = connection()
   const r = await run(plugin, conn, spoof())
   t.equal(r.rc, constants.DENY)
-  t.equal(r.msg, 'Forged notice')
+  t.match(r.msg, { code: 550, reply: '5.7.1 Forged notice' }, 'a DSN: 550 5.7.1')
 })
 
 t.test('monitor mode only writes headers', async (t) => {
@@ -171,6 +171,7 @@ t.test('a DNS failure defers a brand notice in quarantine mode, never a spoof ve
   const msg = makeMessage({ from: mailbox('TestShop', 'shop@down.example'), subject: 'ご注文確認', body: 'ご注文ありがとうございます。\n' })
   const r = await run(plugin, conn, msg)
   t.equal(r.rc, constants.DENYSOFT)
+  t.match(r.msg, { code: 451, reply: '4.4.3 Temporary DNS failure while authenticating the sender, try again later' })
   const v = header(conn, 'X-Shop-Notice')[0]
   t.notMatch(v, /^(spoofed|suspicious);/)
   t.match(v, /AUTH_DNS_TEMPFAIL/)
@@ -221,6 +222,29 @@ t.test('a live reload with a broken file keeps the last good configuration', asy
   await next
   t.equal(plugin.shopNotice.settings.actions.mode, 'monitor', 'a good file is taken')
   t.match(infos.join('\n'), /configuration reloaded: mode=monitor/)
+})
+
+t.test('fragments other plugins gave core survive: merged under our id, or in core\'s own header', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=monitor\n')
+  const same = connection()
+  same.local.host = AUTHSERV
+  same.notes.authentication_results = ['iprev=pass policy.iprev=203.0.113.5', 'spf=pass smtp.mailfrom=other-plugin']
+  await run(plugin, same, spoof())
+  const ars = header(same, 'Authentication-Results')
+  t.equal(ars.length, 1, 'one header under our id')
+  t.match(ars[0], /^mx\.test\.example;\s+iprev=pass policy\.iprev=203\.0\.113\.5;\s+spf=fail/)
+  t.notMatch(ars[0], /other-plugin/, 'our spf result is not repeated from another plugin')
+  t.same(same.notes.authentication_results, [], 'core will not rewrite the header after data_post')
+
+  const other = connection()
+  other.local.host = 'core.host.example'
+  other.transaction.notes.authentication_results = ['iprev=pass policy.iprev=203.0.113.5']
+  await run(plugin, other, spoof())
+  const ars2 = header(other, 'Authentication-Results')
+  t.equal(ars2.length, 2)
+  t.ok(ars2.some((v: string) => /^core\.host\.example;\s+iprev=pass/.test(v)), 'core\'s header, as core would have written it')
+  t.ok(ars2.some((v: string) => /^mx\.test\.example;\s+spf=fail/.test(v)), 'ours')
+  t.same(other.transaction.notes.authentication_results, [])
 })
 
 t.test('an invalid configuration at start-up is refused', async (t) => {

@@ -71,9 +71,10 @@ export const toCrlf = (s: string | Buffer): Buffer => {
 export async function sendMail(
   port: number,
   envelopes: readonly Envelope[],
-  opts: { helo?: string; timeoutMs?: number; host?: string } = {},
+  opts: { helo?: string; timeoutMs?: number; host?: string; localAddress?: string } = {},
 ): Promise<SendResult[]> {
-  const socket = net.connect(port, opts.host ?? '127.0.0.1')
+  // localAddress: connect from another loopback address (127.0.0.2), e.g. one SPF does not allow
+  const socket = net.connect({ port, host: opts.host ?? '127.0.0.1', ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) })
   const timer = setTimeout(() => socket.destroy(new Error('SMTP test client timed out')), opts.timeoutMs ?? 30_000)
   try {
     await new Promise<void>((resolve, reject) => {
