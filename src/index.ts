@@ -12,7 +12,7 @@ import DSN from 'haraka-dsn'
 import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
 import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isOurAuthResults } from './headers.js'
 import { CachedResolver } from './resolver.js'
-import { type ScanResult, scan } from './scan.js'
+import { type ScanResult, errorResult, scan } from './scan.js'
 import { type Action, actionFor } from './verdict.js'
 
 /** Haraka's hook callback; a DSN object as msg brings its own reply code and enhanced status */
@@ -85,6 +85,11 @@ const newResolver = (s: Settings): CachedResolver =>
 export function register(this: ShopNoticePlugin): void {
   this.load_shop_notice_config()
   this.register_hook('data_post', 'scan_message')
+  const mode = this.shopNotice?.settings.actions.mode
+  const plugins = this.config.get('plugins', 'list')
+  if ((mode === 'quarantine' || mode === 'reject') && Array.isArray(plugins) && !plugins.includes('queue/quarantine')) {
+    this.logwarn(`[actions] mode=${mode}, but queue/quarantine is not in config/plugins: spoofed notices will be delivered, not held`)
+  }
 }
 
 /**
@@ -207,17 +212,7 @@ export function scan_message(this: ShopNoticePlugin, next: Next, connection: Con
         { settings, authservId, resolve: state.resolver.forMessage(settings.dns.message_timeout_ms) },
       ),
     )
-    .catch(
-      (err: unknown): ScanResult => ({
-        verdict: 'error',
-        score: 0,
-        hits: [],
-        auth: { source: 'unavailable', spf: { result: 'none' }, dkim: [], dmarc: { result: 'none' }, arc: { result: 'none' }, fragments: [] },
-        dnsTempfail: false,
-        error: err instanceof Error ? err.message : String(err),
-        timings: { auth: 0, parse: 0, detect: 0 },
-      }),
-    )
+    .catch((err: unknown) => errorResult(err))
     .then((result) => {
       if (connection.transaction !== txn) return next() // the client went away meanwhile
       const action = apply.call(this, connection, txn, result, authservId)

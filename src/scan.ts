@@ -60,15 +60,20 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
     timings.detect = since(t0)
     return { ...result, auth, timings }
   } catch (err) {
-    return {
-      verdict: 'error',
-      score: 0,
-      hits: [],
-      auth,
-      dnsTempfail: false,
-      error: err instanceof Error ? err.message : String(err),
-      timings,
-    }
+    return { ...errorResult(err, auth), timings }
+  }
+}
+
+/** The result of a scan that failed: verdict `error`, nothing held against the message. */
+export function errorResult(err: unknown, auth: AuthFacts = UNAVAILABLE): ScanResult {
+  return {
+    verdict: 'error',
+    score: 0,
+    hits: [],
+    auth,
+    dnsTempfail: false,
+    error: err instanceof Error ? err.message : String(err),
+    timings: { auth: 0, parse: 0, detect: 0 },
   }
 }
 

@@ -247,6 +247,19 @@ t.test('fragments other plugins gave core survive: merged under our id, or in co
   t.same(other.transaction.notes.authentication_results, [])
 })
 
+t.test('quarantine mode without queue/quarantine in config/plugins is warned about', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-plugin-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(dir, 'config'))
+  fs.writeFileSync(path.join(dir, 'config', 'plugins'), 'shop-notice\nqueue/smtp_forward\n')
+  const plugin = fixtures.makePlugin('shop-notice', { register: false })
+  plugin.config = plugin.config.module_config(PACKAGE_ROOT, dir)
+  const warnings: string[] = []
+  plugin.logwarn = (msg: string) => warnings.push(msg)
+  plugin.register()
+  t.match(warnings, [/mode=quarantine, but queue\/quarantine is not in config\/plugins/])
+})
+
 t.test('an invalid configuration at start-up is refused', async (t) => {
   t.throws(() => makePlugin(t, '[thresholds]\nsuspicious=20\n'), /\[thresholds\] spoofed: must be greater than suspicious/)
 })
