@@ -239,10 +239,14 @@ export interface ConfigSource {
  * the caller keeps its last good Settings when that happens.
  */
 export function loadSettings(source: ConfigSource): Validated<Settings> {
-  const ini = parseIni(source.readIni(), source.pathsOf(INI_FILE).at(-1) ?? INI_FILE)
-  const registryPaths = source.pathsOf(REGISTRY_FILE)
-  checkYamlFiles(registryPaths)
-  const registry = parseRegistry(source.readRegistry(), registryPaths.at(-1) ?? REGISTRY_FILE)
+  // errors name the admin's file when there is one (it overrides the defaults), else the defaults
+  const nameOf = (name: string): string => {
+    const paths = source.pathsOf(name)
+    return paths.filter((p) => fs.existsSync(p)).at(-1) ?? paths.at(-1) ?? name
+  }
+  const ini = parseIni(source.readIni(), nameOf(INI_FILE))
+  checkYamlFiles(source.pathsOf(REGISTRY_FILE))
+  const registry = parseRegistry(source.readRegistry(), nameOf(REGISTRY_FILE))
   return { value: { ...ini.value, registry: registry.value }, warnings: [...ini.warnings, ...registry.warnings] }
 }
 

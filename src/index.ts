@@ -241,7 +241,7 @@ function apply(this: ShopNoticePlugin, connection: Connection, txn: Transaction,
 
   const action = actionFor(result, settings.actions, settings.thresholds)
   const core = takeCoreFragments(connection, txn)
-  const me = connection.local.host ?? ''
+  const me = connection.local.host || authservId
   const merged = me.toLowerCase() === authservId.toLowerCase()
   if (!merged && core.length) {
     removeForgedHeaders(txn, me) // core's own copy from before data_post, rewritten whole here
