@@ -1,0 +1,29 @@
+/** The documentation names every signal with its default score, and every configuration key. */
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+
+import { INI_SCHEMA } from '../dist/src/config.js'
+import { SYMBOLS } from '../dist/src/symbols.js'
+
+const doc = (name: string): string => fs.readFileSync(path.resolve(__dirname, '..', 'docs', name), 'utf8')
+
+t.test('docs/signals.md lists every symbol with its group and default score', async (t) => {
+  const signals = doc('signals.md')
+  for (const [name, def] of Object.entries(SYMBOLS)) {
+    t.ok(signals.includes(`| \`${name}\` | ${def.group} | ${def.score} |`), name)
+  }
+})
+
+t.test('docs/configuration.md lists every key of shop-notice.ini, and the shipped file sets each', async (t) => {
+  const conf = doc('configuration.md')
+  const ini = fs.readFileSync(path.resolve(__dirname, '..', 'config', 'shop-notice.ini'), 'utf8')
+  for (const [section, keys] of Object.entries(INI_SCHEMA)) {
+    for (const [key, spec] of Object.entries(keys)) {
+      t.ok(conf.includes(`| \`[${section}] ${key}\` |`), `[${section}] ${key} documented`)
+      const m = new RegExp(`^${key}=(.*)$`, 'm').exec(ini.slice(ini.indexOf(`[${section}]`)))
+      t.ok(m, `[${section}] ${key} in config/shop-notice.ini`)
+      if (m && m[1] !== '') t.equal(String(spec.default), m[1], `[${section}] ${key}: the shipped value is the schema default`)
+    }
+  }
+})
