@@ -4,11 +4,11 @@
  * copied answers, the hard per-query timeout, per-message budgets, counters, the
  * LRU bound, and end to end against haraka-test-fixtures' loopback DNS server.
  *
- * Time is always faked (t.clock) except in the real-server timeout cases, which
+ * Time is always faked (clock-mock) except in the real-server timeout cases, which
  * use small real timeouts. Only 127.0.0.1 is ever contacted: every resolver here
  * gets either a fake lookup or the fixture server as its only server.
  */
-import type { Clock } from '@tapjs/clock'
+import { Clock } from 'clock-mock'
 import t from 'tap'
 
 import { CachedResolver, dnsError, NO_RECORD_CODES } from '../dist/src/resolver.js'
@@ -121,16 +121,22 @@ async function errOf(p: Promise<unknown>): Promise<DnsErr> {
 }
 
 interface TestLike {
-  clock: Clock
   teardown(fn: () => unknown): void
+}
+
+/** a fake clock (clock-mock, what @tapjs/clock wraps), entered for the test: timers, Date and performance are fake */
+function fakeClock(t: TestLike): Clock {
+  const clock = new Clock()
+  t.teardown(clock.enter())
+  return clock
 }
 
 /** a resolver on a fake lookup and the test's fake clock (entered: timers are fake too) */
 function setup(t: TestLike, opts: Partial<ResolverOptions> = {}, rules: Record<string, Rule> = {}) {
-  t.teardown(t.clock.enter())
+  const clock = fakeClock(t)
   const lookup = new FakeLookup(rules)
-  const r = new CachedResolver({ lookup, clock: t.clock, ...opts })
-  return { r, lookup, clock: t.clock }
+  const r = new CachedResolver({ lookup, clock, ...opts })
+  return { r, lookup, clock }
 }
 
 const MX = [
@@ -652,14 +658,14 @@ t.test('forMessage: a query is cut off at the remaining budget', async (t) => {
 
 t.test('forMessage: a cut-off spends the budget even if the clock is a little behind the timer', async (t) => {
   // Real timers (libuv loop time, whole ms) can fire a little before performance.now()
-  // reaches the deadline. Timers here run on t.clock, the resolver reads `now`.
-  t.teardown(t.clock.enter())
+  // reaches the deadline. Timers here run on the fake clock, the resolver reads `now`.
+  const clock = fakeClock(t)
   let now = 0
   const lookup = new FakeLookup({ 'TXT gone.example': hang(), 'TXT good.example': ok(TXT) })
   const r = new CachedResolver({ lookup, clock: { now: () => now }, timeoutMs: 5_000 })
   const view = r.forMessage(100)
   const p = errOf(view('gone.example', 'TXT'))
-  t.clock.advance(100)
+  clock.advance(100)
   now = 99.5 // the timer fired, the clock says half a millisecond is left
   t.equal((await p).code, 'ETIMEOUT', 'cut off')
   const s = track(view('good.example', 'TXT'))
@@ -914,42 +920,42 @@ t.test('against the loopback DNS server', async (t) => {
   })
 
   t.test('NXDOMAIN: ENOTFOUND, cached for the negative TTL', async (t) => {
-    t.teardown(t.clock.enter())
+    const clock = fakeClock(t)
     const negativeTtlMs = 5_000
-    const r = resolver({ clock: t.clock, negativeTtlMs })
+    const r = resolver({ clock: clock, negativeTtlMs })
     const e1 = await errOf(r.resolve('later.example', 'TXT'))
     t.equal(e1.code, 'ENOTFOUND')
     dns.setZone('later.example', { txt: ['now it exists'] })
-    t.clock.advance(negativeTtlMs - 1)
+    clock.advance(negativeTtlMs - 1)
     const e2 = await errOf(r.resolve('later.example', 'TXT'))
     t.equal(e2.code, 'ENOTFOUND', 'within the negative TTL: still ENOTFOUND')
     t.not(e2, e1)
     t.equal(r.stats.negativeHits, 1)
     t.equal(r.stats.misses, 1, 'the server was asked once')
-    t.clock.advance(2)
+    clock.advance(2)
     t.same(await r.resolve('later.example', 'TXT'), [['now it exists']], 'after it: the new record')
     t.equal(r.stats.misses, 2)
   })
 
   t.test('NOERROR without the type: ENODATA, cached for the negative TTL', async (t) => {
-    t.teardown(t.clock.enter())
-    const r = resolver({ clock: t.clock, negativeTtlMs: 5_000 })
+    const clock = fakeClock(t)
+    const r = resolver({ clock: clock, negativeTtlMs: 5_000 })
     t.equal((await errOf(r.resolve('txtonly.example', 'A'))).code, 'ENODATA')
     dns.setZone('txtonly.example', { txt: ['hello'], a: ['9.9.9.9'] })
     t.equal((await errOf(r.resolve('txtonly.example', 'A'))).code, 'ENODATA')
     t.equal(r.stats.negativeHits, 1)
-    t.clock.advance(5_001)
+    clock.advance(5_001)
     t.same(await r.resolve('txtonly.example', 'A'), ['9.9.9.9'])
   })
 
   t.test('A uses the record TTL (300 s from the fixture) under the max TTL', async (t) => {
-    t.teardown(t.clock.enter())
-    const r = resolver({ clock: t.clock, maxTtlMs: 3_600_000 })
+    const clock = fakeClock(t)
+    const r = resolver({ clock: clock, maxTtlMs: 3_600_000 })
     dns.setZone('ttl.example', { a: ['10.0.0.1'], txt: ['one'] })
     t.same(await r.resolve('ttl.example', 'A'), ['10.0.0.1'])
     t.same(await r.resolve('ttl.example', 'TXT'), [['one']])
     dns.setZone('ttl.example', { a: ['10.0.0.2'], txt: ['two'] })
-    t.clock.advance(300_001)
+    clock.advance(300_001)
     t.same(await r.resolve('ttl.example', 'A'), ['10.0.0.2'], 'A expired after its 300 s TTL')
     t.same(await r.resolve('ttl.example', 'TXT'), [['one']], 'TXT is kept for the max TTL')
   })
