@@ -91,18 +91,30 @@ export interface BrandClaim {
   readonly via: 'from-domain' | 'display-name' | 'subject'
 }
 
+/** The brands the sender shows: the one owning the From domain, and those named in the display name. */
+export interface SenderBrands {
+  readonly fromBrand?: Brand
+  readonly named: readonly Brand[]
+}
+
+export function senderBrands(facts: Pick<MessageFacts, 'from'>, registry: Registry): SenderBrands {
+  return {
+    fromBrand: brandOfDomain(registry, facts.from?.domain),
+    named: brandsNamedIn(registry, normaliseName(facts.from?.name ?? '')),
+  }
+}
+
 /** Which registered brand the message claims to come from, if any. */
 export function claimBrand(
-  facts: Pick<MessageFacts, 'from' | 'subject'>,
+  sender: SenderBrands,
+  subject: string,
   registry: Registry,
   isNotice: boolean,
 ): BrandClaim | undefined {
-  const byDomain = brandOfDomain(registry, facts.from?.domain)
-  if (byDomain) return { brand: byDomain, via: 'from-domain' }
-  const byName = brandsNamedIn(registry, normaliseName(facts.from?.name ?? ''))[0]
-  if (byName) return { brand: byName, via: 'display-name' }
+  if (sender.fromBrand) return { brand: sender.fromBrand, via: 'from-domain' }
+  if (sender.named[0]) return { brand: sender.named[0], via: 'display-name' }
   // a subject naming a brand is a claim only for a notice ("your Amazon order"), not for chat about it
-  const bySubject = isNotice ? brandsNamedIn(registry, normaliseName(facts.subject))[0] : undefined
+  const bySubject = isNotice ? brandsNamedIn(registry, normaliseName(subject))[0] : undefined
   return bySubject ? { brand: bySubject, via: 'subject' } : undefined
 }
 
@@ -110,20 +122,10 @@ export function claimBrand(
  * Signals about the brand claim: is it authenticated by one of the brand's own
  * domains, and does the display name agree with the address?
  */
-export function brandHits(
-  claim: BrandClaim | undefined,
-  facts: Pick<MessageFacts, 'from'>,
-  auth: AuthFacts,
-  registry: Registry,
-): Hit[] {
-  const hits: Hit[] = []
-  const from = facts.from
-  if (from) {
-    const fromBrand = brandOfDomain(registry, from.domain)
-    for (const named of brandsNamedIn(registry, normaliseName(from.name))) {
-      if (named !== fromBrand) hits.push({ symbol: 'BRAND_DISPLAY_NAME_MISMATCH', options: [named.id, from.domain || '-'] })
-    }
-  }
+export function brandHits(claim: BrandClaim | undefined, sender: SenderBrands, fromDomain: string | undefined, auth: AuthFacts): Hit[] {
+  const hits: Hit[] = sender.named
+    .filter((named) => named !== sender.fromBrand)
+    .map((named) => ({ symbol: 'BRAND_DISPLAY_NAME_MISMATCH', options: [named.id, fromDomain || '-'] }))
   if (!claim) return hits
 
   const passed = alignedPassDomain(auth)
@@ -133,7 +135,7 @@ export function brandHits(
     // a DNS failure is not evidence of forgery (RFC 7489 6.6.2): no verdict against the claim then
     hits.push({
       symbol: 'BRAND_NOT_AUTHENTICATED',
-      options: [claim.brand.id, `via=${claim.via}`, `dmarc=${auth.dmarc.result}`, `from=${from?.domain || '-'}`],
+      options: [claim.brand.id, `via=${claim.via}`, `dmarc=${auth.dmarc.result}`, `from=${fromDomain || '-'}`],
     })
   }
   return hits

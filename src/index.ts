@@ -133,10 +133,9 @@ function readMessage(txn: Transaction): Promise<Buffer> {
   })
 }
 
-/** Removes inbound X-Shop-Notice headers and Authentication-Results that carry our authserv-id. */
-export function removeForgedHeaders(txn: Transaction, authservId: string): number {
-  let removed = txn.header.get_all(VERDICT_HEADER).length
-  txn.remove_header(VERDICT_HEADER)
+/** Removes the Authentication-Results (and Original-) headers written under `authservId`; returns how many. */
+function removeAuthResultsOf(txn: Transaction, authservId: string): number {
+  let removed = 0
   for (const name of [AR_HEADER, `Original-${AR_HEADER}`]) {
     const values = txn.header.get_all(name)
     const keep = values.filter((v) => !isOurAuthResults(v, authservId))
@@ -147,6 +146,13 @@ export function removeForgedHeaders(txn: Transaction, authservId: string): numbe
     for (const v of keep.reverse()) txn.add_leading_header(name, v.replace(/\r?\n$/, ''))
   }
   return removed
+}
+
+/** Removes inbound X-Shop-Notice headers and Authentication-Results that carry our authserv-id. */
+export function removeForgedHeaders(txn: Transaction, authservId: string): number {
+  const removed = txn.header.get_all(VERDICT_HEADER).length
+  txn.remove_header(VERDICT_HEADER)
+  return removed + removeAuthResultsOf(txn, authservId)
 }
 
 /**
@@ -180,14 +186,6 @@ const skipReason = (connection: Connection, settings: Settings): string | undefi
   return undefined
 }
 
-const ACTION_CODES: Readonly<Record<Action, number | undefined>> = {
-  accept: undefined,
-  tag: undefined,
-  quarantine: undefined,
-  reject: constants.DENY,
-  defer: constants.DENYSOFT,
-}
-
 export function scan_message(this: ShopNoticePlugin, next: Next, connection: Connection): void {
   const txn = connection.transaction
   const state = this.shopNotice
@@ -215,15 +213,14 @@ export function scan_message(this: ShopNoticePlugin, next: Next, connection: Con
     .catch((err: unknown) => errorResult(err))
     .then((result) => {
       if (connection.transaction !== txn) return next() // the client went away meanwhile
-      const action = apply.call(this, connection, txn, result, authservId)
+      const action = apply.call(this, connection, txn, result, settings, authservId)
       const ms = Math.round(performance.now() - started)
       const log = `verdict=${result.verdict} brand=${result.brand ?? '-'} kind=${result.kind ?? '-'} score=${result.score} signals=${result.hits.map((h) => h.symbol).join(',') || '-'} action=${action} ms=${ms}`
       if (result.verdict === 'error') connection.logerror(this, `${log} error=${JSON.stringify(result.error)}`)
       else connection.loginfo(this, log)
-      const code = ACTION_CODES[action]
-      if (action === 'reject') return next(code, DSN.sec_unauthorized(settings.actions.reject_message, 550))
+      if (action === 'reject') return next(constants.DENY, DSN.sec_unauthorized(settings.actions.reject_message, 550))
       if (action === 'defer') {
-        return next(code, DSN.temp_resolver_failed('Temporary DNS failure while authenticating the sender, try again later', 451))
+        return next(constants.DENYSOFT, DSN.temp_resolver_failed('Temporary DNS failure while authenticating the sender, try again later', 451))
       }
       next()
     })
@@ -235,8 +232,14 @@ export function scan_message(this: ShopNoticePlugin, next: Next, connection: Con
 }
 
 /** Writes the headers, results and notes, and arranges the action. Returns the action taken. */
-function apply(this: ShopNoticePlugin, connection: Connection, txn: Transaction, result: ScanResult, authservId: string): Action {
-  const { settings } = this.shopNotice!
+function apply(
+  this: ShopNoticePlugin,
+  connection: Connection,
+  txn: Transaction,
+  result: ScanResult,
+  settings: Settings,
+  authservId: string,
+): Action {
   removeForgedHeaders(txn, authservId)
 
   const action = actionFor(result, settings.actions, settings.thresholds)
@@ -244,7 +247,7 @@ function apply(this: ShopNoticePlugin, connection: Connection, txn: Transaction,
   const me = connection.local.host || authservId
   const merged = me.toLowerCase() === authservId.toLowerCase()
   if (!merged && core.length) {
-    removeForgedHeaders(txn, me) // core's own copy from before data_post, rewritten whole here
+    removeAuthResultsOf(txn, me) // core's own copy from before data_post, rewritten whole here
     txn.add_leading_header(AR_HEADER, formatAuthResults(me, core))
   }
   txn.add_leading_header(AR_HEADER, formatAuthResults(authservId, [...(merged ? core.filter((f) => !OUR_METHODS.test(f)) : []), ...result.auth.fragments]))

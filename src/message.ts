@@ -16,8 +16,6 @@ export interface Mailbox {
 export interface MessageFacts {
   readonly subject: string
   readonly from?: Mailbox
-  /** how many From addresses the message names (RFC 5322 wants one) */
-  readonly fromCount: number
   readonly replyTo: readonly Mailbox[]
   /** plain text, or HTML turned into text when there is no plain part */
   readonly text: string
@@ -87,7 +85,6 @@ export async function readMessage(raw: Buffer, maxBytes: number): Promise<Messag
   return {
     subject: email.subject ?? '',
     from: fromList[0],
-    fromCount: email.headers.filter((h) => h.key === 'from').length,
     replyTo: flatten(email.replyTo as PmAddress[] | undefined),
     text,
     authResults: email.headers.filter((h) => h.key === 'authentication-results').map((h) => h.value),

@@ -5,7 +5,7 @@
  */
 import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage, hasTempError, trustedAuthResults } from './auth.js'
 import type { Settings } from './config.js'
-import { authHits, brandHits, claimBrand, detectKind } from './detect.js'
+import { authHits, brandHits, claimBrand, detectKind, senderBrands } from './detect.js'
 import { type MessageFacts, readMessage } from './message.js'
 import type { ResolveFn } from './resolver.js'
 import type { Hit } from './symbols.js'
@@ -84,8 +84,9 @@ export function decide(
   settings: Settings,
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
   const kind = detectKind(facts)
-  const claim = claimBrand(facts, settings.registry, !!kind)
-  const hits: Hit[] = [...authHits(auth), ...brandHits(claim, facts, auth, settings.registry)]
+  const sender = senderBrands(facts, settings.registry)
+  const claim = claimBrand(sender, facts.subject, settings.registry, !!kind)
+  const hits: Hit[] = [...authHits(auth), ...brandHits(claim, sender, facts.from?.domain, auth)]
   if (facts.truncated) hits.push({ symbol: 'SCAN_TRUNCATED', options: [String(settings.limits.max_scan_bytes)] })
   const score = scoreHits(hits, settings.scores)
   return {

@@ -303,16 +303,30 @@ t.teardown(async () => {
   await dns?.close()
 })
 
-t.test('installed mode, quarantine', async (t) => {
+/** An English order notice from an unregistered domain whose display name is a package brand's. */
+const amazonDisplayNameSpoof = () =>
+  build({
+    from: `"Amazon.co.jp" <account-update@${ATTACKER}>`,
+    subject: 'Your order confirmation',
+    body: 'Thank you for your order.\nOrder number: 503-1234567-1234567\nTotal: 12,800 JPY\n',
+  })
+
+/** A Haraka in installed mode with the admin's ini for this mode, stopped when the test ends. */
+async function installedHaraka(t: Test, mode: string, privateIp = false): Promise<Haraka> {
   const h = await startHaraka({
     layout: 'installed',
     dnsPort: dns.port,
     config: {
-      'shop-notice.ini': installedIni(dns.port, 'quarantine'),
+      'shop-notice.ini': installedIni(dns.port, mode, privateIp),
       'shop-notice.retailers.yaml': RETAILERS_OVERRIDE,
     },
   })
   t.teardown(() => h.stop())
+  return h
+}
+
+t.test('installed mode, quarantine', async (t) => {
+  const h = await installedHaraka(t, 'quarantine')
 
   t.test('the package is what Haraka loaded', async (t) => {
     t.equal(fs.realpathSync(path.join(h.dir, 'node_modules', 'haraka-plugin-shop-notice')), PKG_ROOT, 'node_modules/haraka-plugin-shop-notice is the package')
@@ -382,11 +396,7 @@ t.test('installed mode, quarantine', async (t) => {
   })
 
   t.test("the package's registry is merged with the admin's: a display-name spoof of a package brand", async (t) => {
-    const msg = build({
-      from: `"Amazon.co.jp" <account-update@${ATTACKER}>`,
-      subject: 'Your order confirmation',
-      body: 'Thank you for your order.\nOrder number: 503-1234567-1234567\nTotal: 12,800 JPY\n',
-    })
+    const msg = amazonDisplayNameSpoof()
     const r = await send(h, msg, { from: `bounce@${ATTACKER}` })
     t.equal(r.final?.code, 250)
     const m = storedOnce(t, h, msg, 'quarantined')
@@ -418,15 +428,7 @@ t.test('installed mode, quarantine', async (t) => {
 })
 
 t.test('installed mode, monitor: the same mail, headers only', async (t) => {
-  const h = await startHaraka({
-    layout: 'installed',
-    dnsPort: dns.port,
-    config: {
-      'shop-notice.ini': installedIni(dns.port, 'monitor'),
-      'shop-notice.retailers.yaml': RETAILERS_OVERRIDE,
-    },
-  })
-  t.teardown(() => h.stop())
+  const h = await installedHaraka(t, 'monitor')
 
   t.test('a spoofed notice is delivered, marked spoofed', async (t) => {
     const msg = await spoofedOrder()
@@ -461,15 +463,7 @@ t.test('installed mode, monitor: the same mail, headers only', async (t) => {
 })
 
 t.test('installed mode, [skip] private_ip=true: loopback mail is not scanned', async (t) => {
-  const h = await startHaraka({
-    layout: 'installed',
-    dnsPort: dns.port,
-    config: {
-      'shop-notice.ini': installedIni(dns.port, 'quarantine', true),
-      'shop-notice.retailers.yaml': RETAILERS_OVERRIDE,
-    },
-  })
-  t.teardown(() => h.stop())
+  const h = await installedHaraka(t, 'quarantine', true)
 
   t.test('a spoofed notice passes unscanned, but without its forged verdicts', async (t) => {
     const msg = await spoofedOrder()
@@ -524,11 +518,7 @@ t.test('repository mode (npm start), [actions] mode=reject', async (t) => {
   })
 
   t.test('a display-name spoof of a package brand (under the reject threshold) is quarantined', async (t) => {
-    const msg = build({
-      from: `"Amazon.co.jp" <account-update@${ATTACKER}>`,
-      subject: 'Your order confirmation',
-      body: 'Thank you for your order.\nOrder number: 503-1234567-1234567\nTotal: 12,800 JPY\n',
-    })
+    const msg = amazonDisplayNameSpoof()
     const r = await send(h, msg, { from: `bounce@${ATTACKER}` })
     t.equal(r.final?.code, 250)
     const m = storedOnce(t, h, msg, 'quarantined')
