@@ -1,5 +1,5 @@
 /**
- * shop-notice.ini and shop-notice.retailers.yaml: read through haraka-config,
+ * shop-notice.ini, shop-notice.retailers.yaml and shop-notice.phrases.yaml: read through haraka-config,
  * validated here. Every error names the file, the key and what is wrong; unknown
  * keys are warnings. Nothing here touches Haraka, DNS or the clock.
  */
@@ -9,6 +9,8 @@ import path from 'node:path'
 import YAML from 'yaml'
 
 import { ConfigError } from './errors.js'
+import { DomainIndex } from './domains.js'
+import { type PhraseBook, parsePhrases } from './phrases.js'
 import { type Registry, parseRegistry } from './registry.js'
 import { SYMBOLS, type SymbolName, isSymbolName } from './symbols.js'
 
@@ -16,6 +18,7 @@ export { ConfigError }
 
 export const INI_FILE = 'shop-notice.ini'
 export const REGISTRY_FILE = 'shop-notice.retailers.yaml'
+export const PHRASES_FILE = 'shop-notice.phrases.yaml'
 
 export const MODES = ['monitor', 'tag', 'quarantine', 'reject'] as const
 export type Mode = (typeof MODES)[number]
@@ -40,6 +43,9 @@ export interface Settings {
   readonly auth: { readonly trusted_authserv_ids: readonly string[] }
   readonly limits: { readonly max_scan_bytes: number }
   readonly registry: Registry
+  readonly phrases: PhraseBook
+  /** the registry's domains, compiled for lookalike and list checks */
+  readonly domains: DomainIndex
 }
 
 type Kind = 'bool' | 'count' | 'number' | 'string' | 'list' | 'servers' | 'mode'
@@ -144,7 +150,7 @@ export interface Validated<T> {
  * Validates the object haraka-config made of shop-notice.ini. Keys with no value
  * in the file take the schema default, so a partial override file is enough.
  */
-export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings, 'registry'>> {
+export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings, 'registry' | 'phrases' | 'domains'>> {
   const warnings: string[] = []
   const src = isRecord(raw) ? raw : {}
   const out: Record<string, Record<string, unknown>> = {}
@@ -198,7 +204,7 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
     throw new ConfigError(file, '[thresholds] reject', `must be at least spoofed (${t.spoofed}), got ${t.reject}`)
   }
 
-  return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'scores'>), scores }, warnings }
+  return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'phrases' | 'domains' | 'scores'>), scores }, warnings }
 }
 
 /**
@@ -230,6 +236,8 @@ export interface ConfigSource {
   readIni(): unknown
   /** shop-notice.retailers.yaml as haraka-config parsed and merged it. */
   readRegistry(): unknown
+  /** shop-notice.phrases.yaml as haraka-config parsed and merged it. */
+  readPhrases(): unknown
   /** The files behind a name, defaults first, for syntax checks and messages. */
   pathsOf(name: string): string[]
 }
@@ -247,7 +255,17 @@ export function loadSettings(source: ConfigSource): Validated<Settings> {
   const ini = parseIni(source.readIni(), nameOf(INI_FILE))
   checkYamlFiles(source.pathsOf(REGISTRY_FILE))
   const registry = parseRegistry(source.readRegistry(), nameOf(REGISTRY_FILE))
-  return { value: { ...ini.value, registry: registry.value }, warnings: [...ini.warnings, ...registry.warnings] }
+  checkYamlFiles(source.pathsOf(PHRASES_FILE))
+  const phrases = parsePhrases(source.readPhrases(), nameOf(PHRASES_FILE))
+  return {
+    value: compileSettings(ini.value, registry.value, phrases.value),
+    warnings: [...ini.warnings, ...registry.warnings, ...phrases.warnings],
+  }
+}
+
+/** Settings from validated parts: the matchers are compiled here, once per configuration load. */
+export function compileSettings(ini: Omit<Settings, 'registry' | 'phrases' | 'domains'>, registry: Registry, phrases: PhraseBook): Settings {
+  return { ...ini, registry, phrases, domains: new DomainIndex(registry) }
 }
 
 /** The subset of haraka-config's Config object that this plugin uses. */
@@ -263,6 +281,7 @@ export function harakaSource(config: HarakaConfig, onChange?: () => void): Confi
   return {
     readIni: () => config.get(INI_FILE, 'ini', { booleans: [...INI_BOOLEANS] }, cb),
     readRegistry: () => config.get(REGISTRY_FILE, 'yaml', cb),
+    readPhrases: () => config.get(PHRASES_FILE, 'yaml', cb),
     pathsOf: (name) =>
       [config.root_path, config.overrides_path]
         .filter((p): p is string => typeof p === 'string' && p.length > 0)

@@ -13,18 +13,45 @@ export interface Mailbox {
   readonly domain: string
 }
 
+/** A link as the reader meets it: where it goes and, for an HTML anchor, the text shown. */
+export interface Link {
+  /** the URL as written (entities decoded) */
+  readonly url: string
+  /** lowercase scheme without the colon: http, https, mailto… */
+  readonly scheme: string
+  /** lowercase host in ASCII (IDNs as xn--), '' when the URL has none */
+  readonly host: string
+  /** the visible text of an HTML anchor */
+  readonly text?: string
+  readonly source: 'html' | 'text'
+}
+
+export interface Attachment {
+  readonly filename: string
+  readonly mimeType: string
+  /** shown in the body (a logo, a delivery photo), not offered as a file */
+  readonly inline: boolean
+}
+
 export interface MessageFacts {
   readonly subject: string
   readonly from?: Mailbox
   readonly replyTo: readonly Mailbox[]
   /** plain text, or HTML turned into text when there is no plain part */
   readonly text: string
+  /** links of the HTML part (with their visible text) and URLs written in the text, at most MAX_LINKS */
+  readonly links: readonly Link[]
   /** raw values of every Authentication-Results header, topmost first */
   readonly authResults: readonly string[]
-  readonly attachments: readonly { readonly filename: string; readonly mimeType: string }[]
+  readonly attachments: readonly Attachment[]
+  /** the domain of the mailing list that carried the message (List-Id), if any */
+  readonly listDomain?: string
   /** true when the message was larger than the scan limit and only its beginning was read */
   readonly truncated: boolean
 }
+
+/** Links read per message: enough for any notice, bounded for a hostile one. */
+export const MAX_LINKS = 200
 
 const domainOf = (address: string): string => {
   const at = address.lastIndexOf('@')
@@ -38,18 +65,66 @@ type PmAddress = { name: string; address?: string; group?: { name: string; addre
 const flatten = (list: readonly PmAddress[] | undefined): Mailbox[] =>
   (list ?? []).flatMap((a): PmAddress[] => (a.group ? a.group : [a])).flatMap((a) => mailbox(a) ?? [])
 
+const ENTITIES: Readonly<Record<string, string>> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", yen: '¥' }
+
+/** HTML character references decoded (named ones that matter for text and URLs, and numeric ones). */
+export function decodeEntities(s: string): string {
+  return s.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,6});/gi, (whole, ref: string) => {
+    if (ref[0] !== '#') return ENTITIES[ref.toLowerCase()] ?? whole
+    const n = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1))
+    return n > 0 && n <= 0x10ffff && !(n >= 0xd800 && n <= 0xdfff) ? String.fromCodePoint(n) : '\ufffd'
+  })
+}
+
 /** A rough text rendering of HTML, enough to match phrases in it. */
 export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d)>/gi, '\n')
-    .replace(/<[^>]{0,2000}>/g, ' ')
-    .replace(/&nbsp;/gi, ' ')
-    .replace(/&amp;/gi, '&')
-    .replace(/&lt;/gi, '<')
-    .replace(/&gt;/gi, '>')
-    .replace(/&quot;/gi, '"')
-    .replace(/&#(\d{1,6});/g, (_, n: string) => String.fromCodePoint(Math.min(Number(n), 0x10ffff)))
+  return decodeEntities(
+    html
+      .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+      .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d)>/gi, '\n')
+      .replace(/<[^>]{0,2000}>/g, ' '),
+  )
+}
+
+/** One URL: its scheme and ASCII host, or undefined when it does not parse. */
+function parseUrl(url: string): { scheme: string; host: string } | undefined {
+  const candidate = /^www\./i.test(url) ? `http://${url}` : url
+  try {
+    const u = new URL(candidate)
+    return { scheme: u.protocol.slice(0, -1).toLowerCase(), host: u.hostname.replace(/^\[|\]$/g, '').toLowerCase() }
+  } catch {
+    return undefined
+  }
+}
+
+const ANCHOR = /<a\b([^>]{0,4000})>([\s\S]{0,4000}?)<\/a\s*>/gi
+const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i
+const TEXT_URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`{}|\\^\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]{1,2000}/gi
+
+/** The links of a message: HTML anchors with their visible text, then URLs written in text. */
+export function extractLinks(html: string | undefined, text: string): Link[] {
+  const links: Link[] = []
+  const seen = new Set<string>()
+  const add = (raw: string, source: Link['source'], shown?: string): void => {
+    if (links.length >= MAX_LINKS) return
+    const url = decodeEntities(raw.trim()).replace(/[).,;:!?\]]+$/, '')
+    const parsed = parseUrl(url)
+    if (!parsed) return
+    const key = `${source}\0${url}\0${shown ?? ''}`
+    if (seen.has(key)) return
+    seen.add(key)
+    links.push({ url, ...parsed, source, ...(shown ? { text: shown } : {}) })
+  }
+  if (html) {
+    for (const m of html.matchAll(ANCHOR)) {
+      const href = HREF.exec(m[1] ?? '')
+      const target = href?.[1] ?? href?.[2] ?? href?.[3]
+      if (target) add(target, 'html', htmlToText(m[2] ?? '').replace(/\s+/g, ' ').trim() || undefined)
+    }
+  }
+  const plain = html && !text ? htmlToText(html) : text
+  for (const m of plain.matchAll(TEXT_URL)) add(m[0], 'text')
+  return links
 }
 
 /** The end of the header block: the first empty line. */
@@ -87,12 +162,26 @@ export async function readMessage(raw: Buffer, maxBytes: number): Promise<Messag
     from: fromList[0],
     replyTo: flatten(email.replyTo as PmAddress[] | undefined),
     text,
+    links: extractLinks(email.html, email.text ?? ''),
     authResults: email.headers.filter((h) => h.key === 'authentication-results').map((h) => h.value),
+    ...listDomainOf(email.headers),
     attachments: email.attachments
-      .filter((a) => a.disposition === 'attachment' || (a.filename && !a.related))
-      .map((a) => ({ filename: a.filename ?? '', mimeType: a.mimeType })),
+      .filter((a) => a.disposition === 'attachment' || a.filename || !a.mimeType.startsWith('image/'))
+      .map((a) => ({
+        filename: a.filename ?? '',
+        mimeType: a.mimeType,
+        inline: a.disposition === 'inline' || (a.related === true && a.mimeType.startsWith('image/')),
+      })),
     truncated,
   }
+}
+
+/** List-Id: `Name <list.example.org>` (RFC 2919): the list's domain is its id past the first label. */
+function listDomainOf(headers: readonly { key: string; value: string }[]): { listDomain?: string } {
+  const id = headers.find((h) => h.key === 'list-id')?.value
+  const m = id ? /<([^<>@\s]{1,255})>\s*$/.exec(id) : null
+  const domain = m?.[1]?.toLowerCase()
+  return domain?.includes('.') ? { listDomain: domain } : {}
 }
 
 /** The registrable domain (public suffix + one label) of a host name. */

@@ -1,78 +1,137 @@
 /**
- * What a message claims to be: notice kinds and the phrases that announce them,
- * in Japanese and English. Pure data; matched after normaliseText() (NFKC, lower
- * case, white space removed), so write phrases in that form's spirit: no spaces
- * are needed between words, full-width and half-width are the same.
- *
- * Order matters when two kinds score the same: the more specific kind comes first.
+ * The phrase book (shop-notice.phrases.yaml): notice kinds and the words that
+ * announce them, requests for card data, the details genuine notices carry and the
+ * simplified-Chinese glyphs of machine-made lures. Validated at load, then compiled
+ * once per configuration load into normalised phrase lists.
  */
+import { ConfigError } from './errors.js'
+import { normaliseText } from './text.js'
+
+/** Order matters when two kinds weigh the same: the more specific kind comes first. */
 export const KINDS = ['gift-card', 'card-usage', 'payment', 'order', 'shipping', 'account'] as const
 export type NoticeKind = (typeof KINDS)[number]
 
-export const PHRASES: Readonly<Record<NoticeKind, { readonly ja: readonly string[]; readonly en: readonly string[] }>> = {
-  'gift-card': {
-    ja: ['ギフト券', 'ギフトカード', 'ギフトコード', 'プリペイドカード', 'アマギフ'],
-    en: ['gift card', 'giftcard', 'gift certificate', 'gift code', 'egift'],
-  },
-  'card-usage': {
-    ja: ['ご利用確認', 'ご利用のお知らせ', 'カードご利用', 'ご利用内容', '利用明細', 'ご利用代金', '不正利用', 'ご利用の確認'],
-    en: ['card activity', 'transaction alert', 'unusual charge', 'card was used', 'card usage', 'card has been used', 'suspicious transaction'],
-  },
-  payment: {
-    ja: ['入金確認', '入金のお知らせ', 'ご入金', 'お支払い', '支払い', '支払方法', '決済', 'ご請求', '請求書', '引き落とし', '返金'],
-    en: [
-      'payment received',
-      'payment confirmation',
-      'payment failed',
-      'payment declined',
-      'payment method',
-      'your payment',
-      'invoice',
-      'billing',
-      'refund',
-      'receipt',
-    ],
-  },
-  order: {
-    ja: ['ご注文', '注文確認', '注文内容', '注文番号', 'ご購入', '購入確認', '受注'],
-    en: ['order confirmation', 'your order', 'order number', 'order #', 'order no', 'purchase confirmation', 'thank you for your purchase', 'thanks for your order'],
-  },
-  shipping: {
-    ja: ['発送', '出荷', 'お届け', '配送', '配達', '不在連絡', 'お荷物', '追跡番号'],
-    en: ['has shipped', 'shipment', 'shipping confirmation', 'out for delivery', 'delivery attempt', 'tracking number', 'your package', 'your parcel'],
-  },
-  account: {
-    ja: [
-      'アカウント',
-      '会員登録',
-      '会員情報',
-      '本人確認',
-      'ログイン',
-      'パスワード',
-      '利用停止',
-      '一時停止',
-      'ロックされ',
-      'セキュリティ',
-      '認証',
-    ],
-    en: [
-      'your account',
-      'account suspended',
-      'account locked',
-      'account verification',
-      'verify your',
-      'sign-in',
-      'sign in',
-      'log in',
-      'password',
-      'unusual activity',
-      'security alert',
-    ],
-  },
+type Bilingual = { readonly ja: readonly string[]; readonly en: readonly string[] }
+
+export interface PhraseBook {
+  /** per kind, normalised phrases (Japanese and English together), in KINDS order */
+  readonly kinds: readonly { readonly kind: NoticeKind; readonly phrases: readonly string[] }[]
+  readonly weights: { readonly subject: number; readonly lead: number }
+  readonly notice_min: number
+  readonly lead_chars: number
+  /** lower case, as written */
+  readonly forwarded_prefixes: readonly string[]
+  readonly card_data: {
+    readonly sensitive: readonly string[]
+    readonly credentials: readonly string[]
+    readonly requests: readonly string[]
+    readonly reassurances: readonly string[]
+  }
+  readonly details: {
+    /** one global regex: any order label (NFKC, lower case) and what may stand between it and the number */
+    readonly order_label: RegExp
+    readonly item_labels: readonly string[]
+  }
+  readonly simplified_chinese: ReadonlySet<string>
 }
 
-/** How much a phrase weighs by where it stands. A notice needs at least NOTICE_MIN. */
-export const WEIGHT = { subject: 3, lead: 1 } as const
-export const NOTICE_MIN = 2
-/** The lead: how much of the body is read for phrases (the first lines carry the claim). */
-export const LEAD_CHARS = 1500
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const TOP_KEYS = new Set([
+  'kinds',
+  'weights',
+  'notice_min',
+  'lead_chars',
+  'forwarded_prefixes',
+  'card_data',
+  'details',
+  'simplified_chinese',
+])
+
+export interface PhraseResult {
+  readonly value: PhraseBook
+  readonly warnings: readonly string[]
+}
+
+export function parsePhrases(raw: unknown, file: string): PhraseResult {
+  const warnings: string[] = []
+  const fail = (key: string, problem: string): never => {
+    throw new ConfigError(file, key, problem)
+  }
+  if (!isRecord(raw) || Object.keys(raw).length === 0) return fail('kinds', 'missing: the file is empty or could not be read')
+  for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) warnings.push(`${file}: ${key}: unknown key, ignored`)
+
+  const list = (v: unknown, at: string): string[] => {
+    if (!Array.isArray(v) || v.length === 0) return fail(at, 'expected a non-empty list of phrases')
+    return v.map((item, i) => {
+      const s = typeof item === 'number' ? String(item) : item
+      if (typeof s !== 'string' || !normaliseText(s)) return fail(`${at}[${i}]`, 'expected a phrase (a non-empty string)')
+      return s
+    })
+  }
+  const bilingual = (v: unknown, at: string): Bilingual => {
+    if (!isRecord(v)) return fail(at, 'expected a mapping with `ja` and `en` lists')
+    for (const key of Object.keys(v)) if (key !== 'ja' && key !== 'en') warnings.push(`${file}: ${at}.${key}: unknown language, ignored`)
+    return { ja: list(v.ja, `${at}.ja`), en: list(v.en, `${at}.en`) }
+  }
+  const compiled = (b: Bilingual): string[] => [...new Set([...b.ja, ...b.en].map(normaliseText))]
+  const positive = (v: unknown, at: string, integer: boolean): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+      return fail(at, `expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}`)
+    }
+    return v
+  }
+
+  const rawKinds = raw.kinds
+  if (!isRecord(rawKinds)) return fail('kinds', 'expected a mapping of notice kind to phrases')
+  for (const key of Object.keys(rawKinds)) {
+    if (!(KINDS as readonly string[]).includes(key)) fail(`kinds.${key}`, `unknown notice kind (known: ${KINDS.join(', ')})`)
+  }
+  const kinds = KINDS.map((kind) => ({ kind, phrases: compiled(bilingual(rawKinds[kind], `kinds.${kind}`)) }))
+
+  if (!isRecord(raw.weights)) return fail('weights', 'expected a mapping with `subject` and `lead`')
+  const weights = { subject: positive(raw.weights.subject, 'weights.subject', false), lead: positive(raw.weights.lead, 'weights.lead', false) }
+
+  const prefixes = list(raw.forwarded_prefixes, 'forwarded_prefixes').map((p) => p.normalize('NFKC').toLowerCase().trim())
+
+  if (!isRecord(raw.card_data)) return fail('card_data', 'expected a mapping with `sensitive`, `credentials`, `requests` and `reassurances`')
+  const cardData = {
+    sensitive: compiled(bilingual(raw.card_data.sensitive, 'card_data.sensitive')),
+    credentials: compiled(bilingual(raw.card_data.credentials, 'card_data.credentials')),
+    requests: compiled(bilingual(raw.card_data.requests, 'card_data.requests')),
+    reassurances: compiled(bilingual(raw.card_data.reassurances, 'card_data.reassurances')),
+  }
+  if (!isRecord(raw.details)) return fail('details', 'expected a mapping with `order_labels` and `item_labels`')
+  const labels = bilingual(raw.details.order_labels, 'details.order_labels')
+  const escape = (l: string): string =>
+    l
+      .normalize('NFKC')
+      .toLowerCase()
+      .trim()
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\s+/g, '\\s?')
+  const alternatives = [...new Set([...labels.ja, ...labels.en].map(escape))].sort((a, b) => b.length - a.length)
+  const details = {
+    order_label: new RegExp(`(?:${alternatives.join('|')})\\s?(?:は|:|：|#|＃|no\\.?)?\\s?`, 'g'),
+    item_labels: compiled(bilingual(raw.details.item_labels, 'details.item_labels')),
+  }
+  if (typeof raw.simplified_chinese !== 'string') return fail('simplified_chinese', 'expected a string of characters')
+  const glyphs = new Set([...raw.simplified_chinese.replace(/\s+/g, '')])
+  for (const g of glyphs) {
+    if (!/\p{Script=Han}/u.test(g)) fail('simplified_chinese', `${JSON.stringify(g)} is not a Han character`)
+  }
+
+  return {
+    value: {
+      kinds,
+      weights,
+      notice_min: positive(raw.notice_min, 'notice_min', false),
+      lead_chars: positive(raw.lead_chars, 'lead_chars', true),
+      forwarded_prefixes: prefixes,
+      card_data: cardData,
+      details,
+      simplified_chinese: glyphs,
+    },
+    warnings,
+  }
+}

@@ -5,6 +5,9 @@
 import { getDomain } from 'tldts'
 
 import { ConfigError } from './errors.js'
+import { normaliseName } from './text.js'
+
+export { normaliseName }
 
 export interface Promises {
   /** `never`: the brand's notices never carry attachments. */
@@ -23,12 +26,19 @@ export interface Brand {
   readonly promises: Promises
 }
 
+/** The top-level domain lists of the registry file. */
+export const DOMAIN_LISTS = ['free_mail_domains', 'url_shorteners', 'neutral_link_domains', 'redirectors', 'hosting_platforms'] as const
+export type DomainList = (typeof DOMAIN_LISTS)[number]
+
 export interface Registry {
   readonly brands: ReadonlyMap<string, Brand>
   /** registrable sending domain -> brand */
   readonly bySendingDomain: ReadonlyMap<string, Brand>
+  /** registrable link or sending domain -> brand */
+  readonly byLinkDomain: ReadonlyMap<string, Brand>
   /** normalised names, longest first, each with its matcher */
   readonly names: readonly NameEntry[]
+  readonly lists: Readonly<Record<DomainList, ReadonlySet<string>>>
 }
 
 interface NameEntry {
@@ -36,15 +46,14 @@ interface NameEntry {
   readonly brand: Brand
   /** ASCII names match on word boundaries ("au" must not match "Paul"); others as substrings */
   readonly wordBound: boolean
+  /** short ASCII names (JCB, UPS) match only as written, in upper case where the registry writes it so */
+  readonly cased?: string
 }
 
 export interface RegistryResult {
   readonly value: Registry
   readonly warnings: readonly string[]
 }
-
-/** NFKC, lower case, runs of white space folded: the form names are compared in. */
-export const normaliseName = (s: string): string => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim()
 
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/
 const KNOWN_KEYS = new Set(['names', 'sending_domains', 'link_domains', 'promises'])
@@ -70,12 +79,15 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
     fail('retailers', 'missing: the file is empty or could not be read')
   }
   if (!isRecord(raw)) return fail('(top level)', 'expected a mapping with a `retailers` key')
-  for (const key of Object.keys(raw)) if (key !== 'retailers') warnings.push(`${file}: ${key}: unknown key, ignored`)
+  for (const key of Object.keys(raw)) {
+    if (key !== 'retailers' && !(DOMAIN_LISTS as readonly string[]).includes(key)) warnings.push(`${file}: ${key}: unknown key, ignored`)
+  }
   const retailers = raw.retailers
   if (!isRecord(retailers)) return fail('retailers', 'expected a mapping of brand id to brand')
 
   const brands = new Map<string, Brand>()
   const bySendingDomain = new Map<string, Brand>()
+  const byLinkDomain = new Map<string, Brand>()
   const nameOwner = new Map<string, string>()
   const names: NameEntry[] = []
 
@@ -124,13 +136,38 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
       if (owner && owner !== id) fail(`${at}.names[${i}]`, `${JSON.stringify(n)} is already a name of ${owner}`)
       if (owner) return
       nameOwner.set(norm, id)
-      names.push({ name: norm, brand, wordBound: /^[\x20-\x7e]+$/.test(norm) })
+      const ascii = /^[\x20-\x7e]+$/.test(norm)
+      const written = n.normalize('NFKC').trim()
+      const cased = ascii && norm.length <= 3 && written !== norm ? written : undefined
+      names.push({ name: norm, brand, wordBound: ascii, ...(cased ? { cased } : {}) })
     })
   }
   if (brands.size === 0) fail('retailers', 'no brands defined')
+  // a link domain may be shared (a CDN two brands use): the first brand listing it keeps it
+  for (const brand of brands.values()) {
+    for (const d of brand.link_domains) if (!byLinkDomain.has(d)) byLinkDomain.set(d, brand)
+  }
+  for (const [d, brand] of bySendingDomain) byLinkDomain.set(d, brand)
+
+  const lists = Object.fromEntries(
+    DOMAIN_LISTS.map((key) => {
+      const v = raw[key]
+      if (v === undefined || v === null) return [key, new Set<string>()]
+      if (!Array.isArray(v)) return fail(key, 'expected a list of registrable domains')
+      return [
+        key,
+        new Set(
+          v.map((d, i) => {
+            const problem = typeof d === 'string' ? registrableProblem(d) : 'expected a string'
+            return problem ? fail(`${key}[${i}]`, `${JSON.stringify(d)}: ${problem}`) : (d as string)
+          }),
+        ),
+      ]
+    }),
+  ) as Record<DomainList, Set<string>>
 
   names.sort((a, b) => b.name.length - a.name.length)
-  return { value: { brands, bySendingDomain, names }, warnings }
+  return { value: { brands, bySendingDomain, byLinkDomain, names, lists }, warnings }
 }
 
 function parsePromises(
@@ -167,23 +204,28 @@ function parsePromises(
 export function brandOfDomain(registry: Registry, domain: string | undefined): Brand | undefined {
   if (!domain) return undefined
   const reg = getDomain(domain.toLowerCase(), { allowPrivateDomains: true })
-  return reg ? registry.bySendingDomain.get(reg) : undefined
+  // anyone can have an address at a free-mail provider, even one that a brand also sends from
+  return reg && !registry.lists.free_mail_domains.has(reg) ? registry.bySendingDomain.get(reg) : undefined
 }
 
 const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c) && /^[\x20-\x7e]$/.test(c)
 
 /**
- * Brands named in a text (already normalised with normaliseName), longest name
- * first, each once. A name inside a longer name already found does not count
- * (楽天 inside 楽天カード names one brand, not two).
+ * Brands named in a text, longest name first, each once. A name inside a longer
+ * name already found does not count (楽天 inside 楽天カード names one brand, not two).
  */
-export function brandsNamedIn(registry: Registry, text: string): Brand[] {
+export function brandsNamedIn(registry: Registry, raw: string): Brand[] {
+  const text = normaliseName(raw)
+  // the same text with its case kept, for short names such as JCB (lower case only changes ASCII length rarely)
+  const cased = normaliseName(raw, true)
   const found: Brand[] = []
   const spans: [number, number][] = []
   for (const entry of registry.names) {
     if (found.includes(entry.brand)) continue
-    for (let at = text.indexOf(entry.name); at >= 0; at = text.indexOf(entry.name, at + 1)) {
-      const end = at + entry.name.length
+    const haystack = entry.cased && cased.length === text.length ? cased : text
+    const needle = entry.cased && cased.length === text.length ? entry.cased : entry.name
+    for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
+      const end = at + needle.length
       if (entry.wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
       if (spans.some(([s, e]) => at >= s && end <= e)) continue
       spans.push([at, end])

@@ -3,13 +3,27 @@
  * Parsing and authentication run side by side; detectors then see both.
  * scan() never throws: an internal failure is the verdict `error`.
  */
-import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage, hasTempError, trustedAuthResults } from './auth.js'
+import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage, trustedAuthResults } from './auth.js'
 import type { Settings } from './config.js'
-import { authHits, brandHits, claimBrand, detectKind, senderBrands } from './detect.js'
+import {
+  attachmentHits,
+  authHits,
+  brandHits,
+  claimAwaitsDns,
+  claimBrand,
+  claimMakesNotice,
+  contentHits,
+  detectKind,
+  domainHits,
+  isForwarded,
+  linkHits,
+  senderBrands,
+  senderHits,
+} from './detect.js'
 import { type MessageFacts, readMessage } from './message.js'
 import type { ResolveFn } from './resolver.js'
 import type { Hit } from './symbols.js'
-import { type Verdict, scoreHits, verdictOf } from './verdict.js'
+import { type Verdict, applyComposites, scoreHits, verdictOf } from './verdict.js'
 
 export interface ScanOptions {
   readonly settings: Settings
@@ -56,7 +70,7 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
     timings.auth = authMs
 
     const t0 = performance.now()
-    const result = decide(facts, auth, settings)
+    const result = decide(facts, auth, settings, ctx.sender)
     timings.detect = since(t0)
     return { ...result, auth, timings }
   } catch (err) {
@@ -82,19 +96,34 @@ export function decide(
   facts: MessageFacts,
   auth: AuthFacts,
   settings: Settings,
+  envelopeFrom?: string,
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
-  const kind = detectKind(facts)
+  const { phrases: book, domains } = settings
+  const kind = detectKind(facts, book)
   const sender = senderBrands(facts, settings.registry)
-  const claim = claimBrand(sender, facts.subject, settings.registry, !!kind)
-  const hits: Hit[] = [...authHits(auth), ...brandHits(claim, sender, facts.from?.domain, auth)]
-  if (facts.truncated) hits.push({ symbol: 'SCAN_TRUNCATED', options: [String(settings.limits.max_scan_bytes)] })
+  const fromDomain = facts.from?.domain
+  const claim = claimBrand({ sender, facts, isNotice: !!kind, forwarded: isForwarded(facts.subject, book), domains, leadChars: book.lead_chars })
+  // a message imitating a brand's domain speaks for the shop whatever its words
+  const imitates = (fromDomain ? !!domains.lookalike(fromDomain) : false) || facts.links.some((l) => l.host && domains.lookalike(l.host))
+  const isNotice = !!kind || claimMakesNotice(claim) || imitates
+  const found: Hit[] = [
+    ...authHits(auth),
+    ...brandHits(claim, sender, fromDomain, auth, domains),
+    ...domainHits(fromDomain, facts.links, domains),
+    ...linkHits({ links: facts.links, claim, fromDomain, listDomain: facts.listDomain, isNotice }, domains),
+    ...senderHits({ facts, claim, envelopeFrom, isNotice }, domains),
+    ...attachmentHits(facts, claim, isNotice),
+    ...contentHits({ facts, kind: kind?.kind, claim, book }),
+  ]
+  if (facts.truncated) found.push({ symbol: 'SCAN_TRUNCATED', options: [String(settings.limits.max_scan_bytes)] })
+  const hits = applyComposites(found)
   const score = scoreHits(hits, settings.scores)
   return {
-    verdict: verdictOf(!!kind, score, hits, settings.thresholds),
+    verdict: verdictOf(isNotice, score, hits, settings.thresholds),
     brand: claim?.brand.id,
     kind: kind?.kind,
     score,
     hits,
-    dnsTempfail: !!kind && !!claim && hasTempError(auth) && auth.dmarc.result !== 'pass',
+    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, auth, domains),
   }
 }

@@ -5,7 +5,7 @@
  */
 
 export interface SymbolDef {
-  readonly group: 'AUTH' | 'BRAND' | 'SCAN'
+  readonly group: 'AUTH' | 'BRAND' | 'DOMAIN' | 'LINK' | 'SENDER' | 'ATTACHMENT' | 'CONTENT' | 'SCAN'
   readonly score: number
   readonly description: string
 }
@@ -73,6 +73,151 @@ export const SYMBOLS = {
     score: 2,
     description: 'The From display name names a registered brand that the From address domain does not belong to.',
   },
+  BRAND_CLAIM_FOREIGN_SENDER: {
+    group: 'BRAND',
+    score: 3,
+    description:
+      'A notice names a registered brand in its subject, its first lines or its links, but comes from a domain that is not the brand\'s (a weaker claim than the display name; forwarded mail is exempt).',
+  },
+  BRAND_PROMISE_ATTACHMENTS: {
+    group: 'BRAND',
+    score: 4,
+    description: 'The claimed brand promises `attachments: never`, and this notice carries an attachment.',
+  },
+  BRAND_PROMISE_HTTPS: {
+    group: 'BRAND',
+    score: 2,
+    description: 'The claimed brand promises `links: https-only`, and this notice has an http:// link.',
+  },
+  BRAND_PROMISE_ORDER_NUMBER: {
+    group: 'BRAND',
+    score: 3,
+    description: 'The notice shows an order number that does not have the shape of the claimed brand\'s order numbers.',
+  },
+  DOMAIN_LOOKALIKE_FROM: {
+    group: 'DOMAIN',
+    score: 6,
+    description:
+      'The From domain imitates a registered brand domain: the brand\'s name inside another registrable domain, a Unicode confusable (UTS #39 skeleton) or a small edit distance.',
+  },
+  DOMAIN_LOOKALIKE_LINK: {
+    group: 'DOMAIN',
+    score: 5,
+    description: 'A link goes to a domain that imitates a registered brand domain (as DOMAIN_LOOKALIKE_FROM).',
+  },
+  DOMAIN_IDN_MIXED_SCRIPT: {
+    group: 'DOMAIN',
+    score: 4,
+    description:
+      'The From domain or a link domain is an IDN (punycode) whose label mixes scripts that no real name mixes (Latin with Cyrillic or Greek…).',
+  },
+  LINK_TEXT_MISMATCH: {
+    group: 'LINK',
+    score: 3,
+    description: 'An HTML link shows one domain in its text and goes to another registrable domain.',
+  },
+  LINK_HTTP: {
+    group: 'LINK',
+    score: 1,
+    description: 'A notice links with plain http://, in its HTML or its text.',
+  },
+  LINK_IP: {
+    group: 'LINK',
+    score: 4,
+    description: 'A link goes to a bare IP address instead of a domain name.',
+  },
+  LINK_SHORTENER: {
+    group: 'LINK',
+    score: 2,
+    description: 'A notice links through a public URL shortener, which hides where the link goes.',
+  },
+  LINK_OFF_BRAND: {
+    group: 'LINK',
+    score: 3,
+    description:
+      'A notice claiming a registered brand links to domains that are not the brand\'s (nor neutral sites, redirectors or the mailing list that carried it).',
+  },
+  LINK_NO_BRAND_LINK: {
+    group: 'LINK',
+    score: 2,
+    description:
+      'A notice claiming a registered brand links somewhere, but not once to the brand itself: genuine notices link to the brand\'s own site (adds to LINK_OFF_BRAND).',
+  },
+  LINK_ALL_ON_BRAND: {
+    group: 'LINK',
+    score: -1,
+    description: 'Every link of a notice claiming a registered brand goes to the brand\'s own domains (or neutral sites).',
+  },
+  SENDER_DISPLAY_NAME_ADDRESS: {
+    group: 'SENDER',
+    score: 3,
+    description: 'The From display name holds an e-mail address whose domain is not the From address\'s.',
+  },
+  SENDER_LOOKALIKE_NAME: {
+    group: 'SENDER',
+    score: 4,
+    description:
+      'A word of the display name or of the address\'s local part imitates a registered brand\'s name without being it (amazom, Aamzon, paypa1): a typo no brand makes in its own name.',
+  },
+  SENDER_REPLY_TO_OFF_BRAND: {
+    group: 'SENDER',
+    score: 3,
+    description: 'A notice claiming a registered brand asks for replies to a domain that is not the brand\'s.',
+  },
+  SENDER_REPLY_TO_FREEMAIL: {
+    group: 'SENDER',
+    score: 2,
+    description: 'A notice asks for replies to a free-mail address, while it is not sent from that free-mail provider.',
+  },
+  SENDER_FREEMAIL: {
+    group: 'SENDER',
+    score: 1.5,
+    description: 'A notice is sent from a free-mail address: shops and payment brands send from their own domains.',
+  },
+  SENDER_ENVELOPE_OFF_BRAND: {
+    group: 'SENDER',
+    score: 1,
+    description: 'The envelope sender (MAIL FROM) of a notice claiming a registered brand is outside the brand\'s domains.',
+  },
+  ATTACHMENT_RISKY: {
+    group: 'ATTACHMENT',
+    score: 5,
+    description:
+      'A notice carries an archive, an executable or script, an HTML file, a disk image or a macro document (or a file with a double extension).',
+  },
+  ATTACHMENT_ON_NOTICE: {
+    group: 'ATTACHMENT',
+    score: 2,
+    description: 'A notice carries a document attachment (PDF, office document, unknown type); pictures shown inline do not count.',
+  },
+  CONTENT_CARD_DATA_REQUEST: {
+    group: 'CONTENT',
+    score: 4,
+    description:
+      'The text asks for a card number, security code, PIN, bank account or identity document: a sentence holds both the item and a request, and no reassurance ("we will never ask…").',
+  },
+  CONTENT_CREDENTIAL_REQUEST: {
+    group: 'CONTENT',
+    score: 2,
+    description:
+      'The text asks for a password, a one-time code or other sign-in secrets (a sentence with the item and a request, no reassurance); weighs less than card data, since reset mail talks about passwords too.',
+  },
+  CONTENT_DETAILS_MISSING: {
+    group: 'CONTENT',
+    score: 2,
+    description: 'A payment, order or card-usage notice with no order number, no amount and no item: the details genuine notices carry.',
+  },
+  CONTENT_SIMPLIFIED_CHINESE: {
+    group: 'CONTENT',
+    score: 4,
+    description: 'Japanese text holds simplified-Chinese characters that Japanese never uses (确认, 订单, 账户…): machine-made.',
+  },
+  CONTENT_OBFUSCATED: {
+    group: 'CONTENT',
+    score: 4,
+    description:
+      'The subject or display name hides characters to dodge filters: invisible code points (zero-width, variation selectors) outside emoji, or stray combining marks.',
+  },
   SCAN_TRUNCATED: {
     group: 'SCAN',
     score: 0,
@@ -83,6 +228,29 @@ export const SYMBOLS = {
 export type SymbolName = keyof typeof SYMBOLS
 
 export const isSymbolName = (name: string): name is SymbolName => Object.hasOwn(SYMBOLS, name)
+
+/**
+ * Composites, declared: when `when` fired, the weight of `removes` is taken off (the
+ * removed symbols are listed in the options of `when`). A brand's own authenticated
+ * mail legitimately uses click trackers, http links and documents.
+ */
+export const COMPOSITES: readonly { readonly when: SymbolName; readonly removes: readonly SymbolName[]; readonly why: string }[] = [
+  {
+    when: 'BRAND_AUTHENTICATED',
+    removes: [
+      'LINK_OFF_BRAND',
+      'LINK_NO_BRAND_LINK',
+      'LINK_SHORTENER',
+      'LINK_TEXT_MISMATCH',
+      'LINK_HTTP',
+      'SENDER_ENVELOPE_OFF_BRAND',
+      'SENDER_REPLY_TO_OFF_BRAND',
+      'CONTENT_DETAILS_MISSING',
+      'ATTACHMENT_ON_NOTICE',
+    ],
+    why: 'the brand authenticated the message: its own trackers, redirectors, reply addresses and documents are not held against it',
+  },
+]
 
 /** One detector hit: a symbol and the options that explain it (`amazon:dmarc=fail`). */
 export interface Hit {

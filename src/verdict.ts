@@ -2,7 +2,7 @@
  * From hits to a verdict, and from a verdict to an action. Pure.
  */
 import type { Mode, Settings } from './config.js'
-import type { Hit, SymbolName } from './symbols.js'
+import { COMPOSITES, type Hit, type SymbolName } from './symbols.js'
 
 export const VERDICTS = ['none', 'notice', 'verified', 'suspicious', 'spoofed', 'error'] as const
 export type Verdict = (typeof VERDICTS)[number]
@@ -11,6 +11,25 @@ export type Verdict = (typeof VERDICTS)[number]
 export function scoreHits(hits: readonly Hit[], scores: Readonly<Record<SymbolName, number>>): number {
   const sum = hits.reduce((acc, h) => acc + scores[h.symbol], 0)
   return Math.round(sum * 100) / 100
+}
+
+/**
+ * The declared composites (symbols.ts COMPOSITES): when a composite's symbol fired,
+ * the symbols it removes are taken out and named in its options (`removed=…`).
+ */
+export function applyComposites(hits: readonly Hit[]): Hit[] {
+  let out = [...hits]
+  for (const c of COMPOSITES) {
+    const at = out.findIndex((h) => h.symbol === c.when)
+    if (at < 0) continue
+    const removed = out.filter((h) => c.removes.includes(h.symbol))
+    if (!removed.length) continue
+    const owner = out[at]!
+    out = out
+      .filter((h) => !c.removes.includes(h.symbol))
+      .map((h) => (h === owner ? { ...h, options: [...h.options, `removed=${removed.map((r) => r.symbol).join('+')}`] } : h))
+  }
+  return out
 }
 
 /**

@@ -31,7 +31,8 @@ t.before(async () => {
   t.teardown(() => dns.close())
 })
 
-const REGISTRY = 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp]\n'
+// down.example is the brand's second domain, whose DNS is down
+const REGISTRY = 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp, down.example]\n'
 
 /** A plugin whose config is the package's, overridden by a temp folder's config/. */
 function makePlugin(t: Test, ini: string) {

@@ -1,24 +1,14 @@
 import t from 'tap'
 
 import { type AuthFacts, UNAVAILABLE, factsFromAuthResults } from '../dist/src/auth.js'
-import { parseIni } from '../dist/src/config.js'
 import { detectKind } from '../dist/src/detect.js'
 import { readMessage } from '../dist/src/message.js'
-import { parseRegistry } from '../dist/src/registry.js'
 import { decide, scan } from '../dist/src/scan.js'
 import { type Charset, makeMessage, mailbox } from './helpers/messages'
+import { testSettings } from './helpers/settings'
 
-const registry = parseRegistry(
-  {
-    retailers: {
-      amazon: { names: ['Amazon', 'アマゾン', 'Amazon.co.jp'], sending_domains: ['amazon.co.jp', 'amazon.com'] },
-      rakuten: { names: ['楽天', 'Rakuten'], sending_domains: ['rakuten.co.jp'] },
-      testshop: { names: ['TestShop', 'テストショップ'], sending_domains: ['testshop.jp'] },
-    },
-  },
-  'test',
-).value
-const settings = { ...parseIni({}).value, registry }
+const settings = testSettings()
+const book = settings.phrases
 
 const auth = (over: Partial<AuthFacts>): AuthFacts => ({
   source: 'mailauth',
@@ -88,10 +78,19 @@ const cases: Case[] = [
     name: 'display name spoof from an authenticated unrelated domain',
     msg: order(mailbox('Amazon.co.jp', 'support@amaz0n-secure.example')),
     auth: dmarcPass('amaz0n-secure.example'),
+    verdict: 'spoofed',
+    brand: 'amazon',
+    must: ['BRAND_DISPLAY_NAME_MISMATCH', 'BRAND_NOT_AUTHENTICATED', 'AUTH_DMARC_PASS', 'DOMAIN_LOOKALIKE_FROM'],
+    mustNot: ['BRAND_AUTHENTICATED'],
+  },
+  {
+    name: 'a DNS failure cannot align a foreign From domain: the display-name claim still fails, no deferral',
+    msg: order(mailbox('Amazon.co.jp', 'notice@shop-mailer.example')),
+    auth: dnsDown('shop-mailer.example'),
     verdict: 'suspicious',
     brand: 'amazon',
-    must: ['BRAND_DISPLAY_NAME_MISMATCH', 'BRAND_NOT_AUTHENTICATED', 'AUTH_DMARC_PASS'],
-    mustNot: ['BRAND_AUTHENTICATED'],
+    must: ['AUTH_DNS_TEMPFAIL', 'BRAND_NOT_AUTHENTICATED'],
+    mustNot: ['AUTH_NONE'],
   },
   {
     name: 'a DNS failure is never a spoof verdict',
@@ -137,14 +136,14 @@ const cases: Case[] = [
     mustNot: ['BRAND_NOT_AUTHENTICATED', 'BRAND_AUTHENTICATED'],
   },
   {
-    name: 'the brand named only in the subject of a notice is a claim',
+    name: 'the brand named only in the subject of a notice is a (weaker) claim',
     msg: makeMessage({ from: mailbox('Support', 'support@secure-login.example'), subject: 'Amazon: payment declined', body: 'Your payment method was declined.\n' }),
     auth: auth({ spf: { result: 'none' }, dmarc: { result: 'none', fromDomain: 'secure-login.example' } }),
     verdict: 'suspicious',
     brand: 'amazon',
     kind: 'payment',
-    must: ['BRAND_NOT_AUTHENTICATED', 'AUTH_NONE'],
-    mustNot: ['BRAND_DISPLAY_NAME_MISMATCH'],
+    must: ['BRAND_CLAIM_FOREIGN_SENDER', 'AUTH_NONE', 'CONTENT_DETAILS_MISSING'],
+    mustNot: ['BRAND_DISPLAY_NAME_MISMATCH', 'BRAND_NOT_AUTHENTICATED'],
   },
 ]
 
@@ -153,6 +152,8 @@ t.test('decide: what must and must not fire', async (t) => {
     const facts = await readMessage(c.msg, settings.limits.max_scan_bytes)
     const r = decide(facts, c.auth, settings)
     const symbols = r.hits.map((h) => h.symbol)
+    if (c.name.startsWith('a DNS failure cannot align')) t.equal(r.dnsTempfail, false, `${c.name}: nothing to wait for`)
+    if (c.name === 'a DNS failure is never a spoof verdict') t.equal(r.dnsTempfail, true, `${c.name}: the brand's own domain awaits DNS`)
     t.equal(r.verdict, c.verdict, `${c.name}: verdict (signals ${symbols.join(',')}, score ${r.score})`)
     if (c.brand !== undefined) t.equal(r.brand, c.brand, `${c.name}: brand`)
     if (c.kind !== undefined) t.equal(r.kind, c.kind, `${c.name}: kind`)
@@ -173,14 +174,14 @@ t.test('every charset Japanese mail uses is read', async (t) => {
     t.equal(facts.subject, '【テストショップ】ご入金確認のお知らせ', `${charset}: subject decoded`)
     t.equal(facts.from?.name, 'テストショップ', `${charset}: display name decoded`)
     t.match(facts.text, /ご入金を確認いたしました/, `${charset}: body decoded`)
-    t.equal(detectKind(facts)?.kind, 'payment', `${charset}: a payment notice`)
+    t.equal(detectKind(facts, book)?.kind, 'payment', `${charset}: a payment notice`)
   }
 })
 
 t.test('detectKind: Japanese and English, full-width and decorations', async (t) => {
-  const k = (subject: string, text = '') => detectKind({ subject, text })?.kind
+  const k = (subject: string, text = '') => detectKind({ subject, text }, book)?.kind
   t.equal(k('【重要】ご注文内容の確認'), 'order')
-  t.equal(k('Your order has shipped'), 'order', 'order beats shipping on a tie? no: order phrase in subject')
+  t.equal(k('Your order has shipped'), 'shipping', 'two shipping phrases outweigh one order phrase')
   t.equal(k('ＡｍａｚｏｎギフトＣａｒｄ'), undefined, 'half a phrase is nothing')
   t.equal(k('Amazonギフト券のご案内'), 'gift-card')
   t.equal(k('カードご利用のお知らせ'), 'card-usage')

@@ -17,6 +17,8 @@ export interface MessageSpec {
   extraHeaders?: readonly string[]
   date?: string
   messageId?: string
+  /** files after the body, in a multipart/mixed */
+  attachments?: readonly { filename: string; contentType: string; inline?: boolean; content: Buffer }[]
 }
 
 const b64 = (buf: Buffer): string => buf.toString('base64')
@@ -82,14 +84,39 @@ export function makeMessage(spec: MessageSpec): Buffer {
   }
   const crlf = (s: string): Buffer => Buffer.from(s.replace(/\r?\n/g, '\r\n'), 'latin1')
   const bodyText = (spec.body ?? '').replace(/\r?\n/g, '\r\n')
+  // the body as one entity: its header lines and its bytes
+  let entity: { head: string[]; body: Buffer }
   if (spec.html === undefined) {
-    const p = part('text/plain', bodyText)
-    return Buffer.concat([crlf([...headers, ...p.head, '', ''].join('\r\n')), p.body, Buffer.from('\r\n')])
+    entity = part('text/plain', bodyText)
+  } else {
+    const boundary = '=_boundary_42'
+    const alt = [part('text/plain', bodyText), part('text/html', spec.html.replace(/\r?\n/g, '\r\n'))]
+    const chunks: Buffer[] = []
+    for (const p of alt) chunks.push(crlf([`--${boundary}`, ...p.head, '', ''].join('\r\n')), p.body, Buffer.from('\r\n'))
+    chunks.push(Buffer.from(`--${boundary}--\r\n`))
+    entity = { head: [`Content-Type: multipart/alternative; boundary="${boundary}"`], body: Buffer.concat(chunks) }
   }
-  const boundary = '=_boundary_42'
-  const alt = [part('text/plain', bodyText), part('text/html', spec.html.replace(/\r?\n/g, '\r\n'))]
-  const chunks: Buffer[] = [crlf([...headers, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', ''].join('\r\n'))]
-  for (const p of alt) chunks.push(crlf([`--${boundary}`, ...p.head, '', ''].join('\r\n')), p.body, Buffer.from('\r\n'))
-  chunks.push(Buffer.from(`--${boundary}--\r\n`))
-  return Buffer.concat(chunks)
+  if (spec.attachments?.length) {
+    const boundary = '=_mixed_43'
+    const chunks: Buffer[] = [crlf([`--${boundary}`, ...entity.head, '', ''].join('\r\n')), entity.body, Buffer.from('\r\n')]
+    for (const a of spec.attachments) {
+      const name = encodeWord(a.filename, 'UTF-8')
+      chunks.push(
+        crlf(
+          [
+            `--${boundary}`,
+            `Content-Type: ${a.contentType}; name="${name}"`,
+            `Content-Disposition: ${a.inline ? 'inline' : 'attachment'}; filename="${name}"`,
+            'Content-Transfer-Encoding: base64',
+            '',
+            b64(a.content),
+            '',
+          ].join('\r\n'),
+        ),
+      )
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`))
+    entity = { head: [`Content-Type: multipart/mixed; boundary="${boundary}"`], body: Buffer.concat(chunks) }
+  }
+  return Buffer.concat([crlf([...headers, ...entity.head, '', ''].join('\r\n')), entity.body, Buffer.from('\r\n')])
 }

@@ -1,0 +1,14 @@
+/**
+ * Prints the signal table of docs/signals.md from src/symbols.ts (run after a build):
+ * `node scripts/signals-table.mts > /tmp/table.md`. test/docs.test.ts checks the doc
+ * keeps every symbol with its group and default score.
+ */
+import symbols from '../dist/src/symbols.js'
+
+console.log('| symbol | group | default score | fires when |')
+console.log('|---|---|---|---|')
+for (const [name, def] of Object.entries(symbols.SYMBOLS)) {
+  console.log(`| \`${name}\` | ${def.group} | ${def.score} | ${def.description.replace(/\|/g, '\\|')} |`)
+}
+console.log('\nComposites:\n')
+for (const c of symbols.COMPOSITES) console.log(`- \`${c.when}\` removes ${c.removes.map((s) => `\`${s}\``).join(', ')}: ${c.why}.`)

@@ -1,0 +1,61 @@
+/**
+ * Text as a person reads it, in the forms phrases and names are matched in.
+ * Pure functions; every regex here is linear (no nested quantifiers).
+ */
+
+/** Invisible characters (Unicode Default_Ignorable_Code_Point): zero-width spaces and joiners, variation selectors, soft hyphen… */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu
+
+/** Emoji sequences legitimately carry ZWJ and variation selectors: take them out before counting invisibles. */
+const EMOJI_SEQUENCE = /\p{Extended_Pictographic}[\uFE0E\uFE0F]?(?:\u200D\p{Extended_Pictographic}[\uFE0E\uFE0F]?)*|[#*0-9]\uFE0F\u20E3/gu
+
+/** A combining mark that survived NFKC right after an ASCII letter: a foreign mark used to break words up. */
+const STRAY_MARK = /[A-Za-z0-9@.][\p{M}]/gu
+
+/**
+ * How many characters in `s` hide or disguise text: invisible code points outside
+ * emoji sequences, and combining marks that no ASCII letter takes.
+ */
+export function countDisguises(s: string): number {
+  const plain = s.normalize('NFKC').replace(EMOJI_SEQUENCE, '')
+  return (plain.match(INVISIBLE)?.length ?? 0) + (plain.match(STRAY_MARK)?.length ?? 0)
+}
+
+export const stripInvisible = (s: string): string => s.replace(INVISIBLE, '')
+
+/** Hiragana folded onto katakana: お届け and オ届ケ are one phrase. */
+const foldKana = (s: string): string => s.replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60))
+
+const DECORATION = /[\s\p{Z}【】「」『』〔〕［］[\]()（）〈〉《》<>★☆■□◆◇●○◎▼▽▲△※＊*〓♪!！?？:：|｜_＿~〜～\-－ー・･…‥"'`´、。,.，．]+/gu
+
+/**
+ * The form phrases are matched in: NFKC, invisibles out, lower case, hiragana as
+ * katakana, no white space, punctuation or decorative brackets and symbols.
+ * The long-vowel mark and the middle dot go too (ログイン and ログ・イン are one word).
+ */
+export const normaliseText = (s: string): string => foldKana(stripInvisible(s.normalize('NFKC')).toLowerCase()).replace(DECORATION, '')
+
+/**
+ * The form names are matched in: NFKC, invisibles out, lower case, white space
+ * folded; single letters spaced out joined (E T C → etc) and spaces next to a
+ * non-ASCII character dropped (三 井 住 友 → 三井住友, ETC 利用 → etc利用). `keepCase` keeps
+ * the case (for short names such as JCB, matched only as written).
+ */
+export function normaliseName(s: string, keepCase = false): string {
+  const nfkc = stripInvisible(s.normalize('NFKC'))
+  return (keepCase ? nfkc : nfkc.toLowerCase())
+    .replace(/\s+/g, ' ')
+    .replace(/(?<=(?:^|[ \P{L}])[a-z]) (?=[a-z](?:$|[ \P{L}]))/giu, '')
+    .replace(/(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])/g, '')
+    .trim()
+}
+
+/** Kana (hiragana or katakana): the mark of Japanese text. */
+export const hasKana = (s: string): boolean => /[\u3041-\u3096\u30a1-\u30fa]/.test(s)
+
+/** The distinct characters of `s` found in `glyphs`, in order of appearance. */
+export function glyphsIn(s: string, glyphs: ReadonlySet<string>): string[] {
+  const found = new Set<string>()
+  for (const c of s) if (glyphs.has(c)) found.add(c)
+  return [...found]
+}

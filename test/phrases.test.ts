@@ -1,0 +1,85 @@
+/** The phrase book and the text forms it is matched in. */
+import fs from 'node:fs'
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import YAML from 'yaml'
+
+import { KINDS, parsePhrases } from '../dist/src/phrases.js'
+import { countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../dist/src/text.js'
+import { ROOT } from './helpers/settings'
+
+/** fn throws a ConfigError naming phrases.yaml and a key matching `key`. */
+function refused(t: Test, fn: () => unknown, key: RegExp): void {
+  try {
+    fn()
+    t.fail(`expected a ConfigError for ${key.source}`)
+  } catch (err) {
+    t.match(err, { file: 'phrases.yaml', key }, key.source)
+  }
+}
+
+const shipped = () => YAML.parse(fs.readFileSync(path.join(ROOT, 'config', 'shop-notice.phrases.yaml'), 'utf8'))
+
+t.test('the shipped phrase book is valid and covers every kind in both languages', async (t) => {
+  const { value, warnings } = parsePhrases(shipped(), 'shop-notice.phrases.yaml')
+  t.same(warnings, [])
+  t.same(value.kinds.map((k) => k.kind), [...KINDS])
+  for (const k of value.kinds) t.ok(k.phrases.length >= 5, `${k.kind} has phrases`)
+  t.ok(value.simplified_chinese.has('确'))
+  t.notOk(value.simplified_chinese.has('確'), 'no Japanese kanji among the simplified glyphs')
+})
+
+t.test('every simplified glyph is absent from Japanese: none is a JIS X 0208 kanji in common use', async (t) => {
+  // kanji that Japanese and simplified Chinese share must never be listed
+  const shared = '号点台体声会学国図'
+  const { value } = parsePhrases(shipped(), 'x')
+  for (const c of shared) t.notOk(value.simplified_chinese.has(c), `${c} is Japanese too`)
+})
+
+t.test('invalid phrase books are refused with the file and the key', async (t) => {
+  const bad = (mutate: (raw: Record<string, any>) => void, key: RegExp) => {
+    const raw = shipped()
+    mutate(raw)
+    refused(t, () => parsePhrases(raw, 'phrases.yaml'), key)
+  }
+  bad((r) => (r.kinds.refund = { ja: ['返金'], en: ['refund'] }), /^kinds\.refund$/)
+  bad((r) => (r.kinds.order.ja = []), /^kinds\.order\.ja$/)
+  bad((r) => (r.kinds.order.en = ['ok', '']), /^kinds\.order\.en\[1\]$/)
+  bad((r) => delete r.kinds.payment, /^kinds\.payment$/)
+  bad((r) => (r.weights.subject = -1), /^weights\.subject$/)
+  bad((r) => (r.lead_chars = 1.5), /^lead_chars$/)
+  bad((r) => delete r.card_data.credentials, /^card_data\.credentials$/)
+  bad((r) => (r.simplified_chinese = '确a'), /^simplified_chinese$/)
+  refused(t, () => parsePhrases(undefined, 'phrases.yaml'), /^kinds$/)
+  const extra = shipped()
+  extra.colour = 'blue'
+  t.match(parsePhrases(extra, 'p.yaml').warnings, [/p\.yaml: colour: unknown key/])
+})
+
+t.test('normaliseText: NFKC, case, kana, spaces, decorations and invisibles', async (t) => {
+  t.equal(normaliseText('【重要】 ご注文 確認 ★'), normaliseText('ゴ注文確認').replace(/^/, '重要'))
+  t.equal(normaliseText('ＯＲＤＥＲ　Ｃｏｎｆｉｒｍａｔｉｏｎ'), 'orderconfirmation')
+  t.equal(normaliseText('おとどけ'), normaliseText('オトドケ'), 'hiragana and katakana are one')
+  t.equal(normaliseText('ｱｶｳﾝﾄ'), normaliseText('アカウント'), 'half-width katakana')
+  t.equal(normaliseText('アカ\u2061ウン\ufe09ト'), normaliseText('アカウント'), 'invisible characters go')
+})
+
+t.test('normaliseName: spaced-out names join, case kept on request', async (t) => {
+  t.equal(normaliseName('三 井 住 友 カ ー ド'), '三井住友カード')
+  t.equal(normaliseName('E T C 利用照会サービス'), 'etc利用照会サービス')
+  t.equal(normaliseName('Yahoo! JAPAN'), 'yahoo! japan')
+  t.equal(normaliseName('JCB Card', true), 'JCB Card')
+})
+
+t.test('countDisguises: invisibles outside emoji, stray combining marks', async (t) => {
+  t.equal(countDisguises('plain text アカウント'), 0)
+  t.equal(countDisguises('👨‍👩‍👧 ❤️ 1️⃣'), 0, 'emoji ZWJ sequences and keycaps are not disguises')
+  t.equal(countDisguises('P\u200dr\u200di'), 2)
+  t.equal(countDisguises('servicesܿ.ܿamzn'), 2, 'a Syriac mark on Latin letters')
+})
+
+t.test('hasKana and glyphsIn', async (t) => {
+  t.ok(hasKana('ご確認'))
+  t.notOk(hasKana('订单确认'))
+  t.same(glyphsIn('确认确认订单', new Set(['确', '认', '订'])), ['确', '认', '订'])
+})
