@@ -171,7 +171,7 @@ export const SYMBOLS = {
   },
   SENDER_FREEMAIL: {
     group: 'SENDER',
-    score: 1.5,
+    score: 2,
     description: 'A notice is sent from a free-mail address: shops and payment brands send from their own domains.',
   },
   SENDER_ENVELOPE_OFF_BRAND: {

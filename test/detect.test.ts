@@ -211,6 +211,16 @@ const cases: Case[] = [
     must: ['SENDER_FREEMAIL', 'SENDER_ENVELOPE_OFF_BRAND', 'BRAND_NOT_AUTHENTICATED'],
   },
   {
+    name: 'a notice naming a brand, sent from free mail: suspicious without any link',
+    from: mailbox('Support Team', 'paypal.help.center@gmail.com'),
+    subject: 'PayPal: your payment is on hold',
+    body: 'Reply to this mail to release the payment of $420.00.\n',
+    verdict: 'suspicious',
+    brand: 'paypal',
+    must: ['BRAND_CLAIM_FOREIGN_SENDER', 'SENDER_FREEMAIL'],
+    mustNot: ['BRAND_NOT_AUTHENTICATED'],
+  },
+  {
     name: 'a reply to the brand\'s own domain is fine',
     from: mailbox('TestShop', 'orders@testshop.jp'),
     headers: ['Reply-To: support@testshop.jp'],
