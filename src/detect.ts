@@ -10,8 +10,6 @@ import { type Brand, type Registry, brandOfDomain, brandsNamedIn } from './regis
 import type { Hit } from './symbols.js'
 import { countDisguises, glyphsIn, hasKana, normaliseText } from './text.js'
 
-export { normaliseText }
-
 export interface KindClaim {
   readonly kind: NoticeKind
   /** summed weights of the phrases found */
@@ -124,14 +122,17 @@ export interface ClaimInput {
   readonly facts: Pick<MessageFacts, 'subject' | 'text' | 'links' | 'from'>
   readonly isNotice: boolean
   readonly forwarded: boolean
+  /** the brand the message's domains imitate (findLookalikes) */
+  readonly imitated?: Brand
   readonly domains: DomainIndex
   readonly leadChars: number
 }
 
 /**
  * Which registered brand the message claims to come from, if any: the owner of the
- * From domain, else the brand of the display name; for a notice that is not a
- * forward, else the brand of the subject, of the first lines, or of most links.
+ * From domain, else the brand of the display name; unless it is a forward, else the
+ * brand labelled in the subject, the brand its domains imitate, and, for a notice,
+ * the brand of the subject, of the first lines, or of most links.
  */
 export function claimBrand(input: ClaimInput): BrandClaim | undefined {
   const { sender, facts, domains } = input
@@ -143,8 +144,8 @@ export function claimBrand(input: ClaimInput): BrandClaim | undefined {
     const tagged = brandsNamedIn(registry, m[1] ?? '')[0]
     if (tagged) return { brand: tagged, via: 'subject-tag' }
   }
-  const imitated = (facts.from?.domain ? domains.lookalike(facts.from.domain) : undefined) ?? firstLookalike(facts.links, domains)
-  if (!input.isNotice) return imitated ? { brand: imitated.brand, via: 'lookalike' } : undefined
+  if (input.imitated) return { brand: input.imitated, via: 'lookalike' }
+  if (!input.isNotice) return undefined
   const bySubject = brandsNamedIn(registry, facts.subject)[0]
   if (bySubject) return { brand: bySubject, via: 'subject' }
   const byBody = brandsNamedIn(registry, facts.text.slice(0, input.leadChars))[0]
@@ -159,16 +160,7 @@ export function claimBrand(input: ClaimInput): BrandClaim | undefined {
     if (b) counts.set(b, (counts.get(b) ?? 0) + 1)
   }
   const [byLinks, n = 0] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? []
-  if (byLinks && n * 2 > total) return { brand: byLinks, via: 'links' }
-  return imitated ? { brand: imitated.brand, via: 'lookalike' } : undefined
-}
-
-function firstLookalike(links: readonly Link[], domains: DomainIndex): Lookalike | undefined {
-  for (const l of links) {
-    const look = l.host ? domains.lookalike(l.host) : undefined
-    if (look) return look
-  }
-  return undefined
+  return byLinks && n * 2 > total ? { brand: byLinks, via: 'links' } : undefined
 }
 
 /** Is `domain` (any host) one of the brand's sending domains, by registrable domain? */
@@ -219,18 +211,31 @@ export const claimAwaitsDns = (claim: BrandClaim | undefined, fromDomain: string
 const first = <T>(xs: readonly T[], n = 3): T[] => xs.slice(0, n)
 const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)]
 
-/** Lookalike and mixed-script domains, in the From address and in links. */
-export function domainHits(fromDomain: string | undefined, links: readonly Link[], domains: DomainIndex): Hit[] {
-  const hits: Hit[] = []
-  const fromLook = fromDomain ? domains.lookalike(fromDomain) : undefined
-  if (fromDomain && fromLook) hits.push({ symbol: 'DOMAIN_LOOKALIKE_FROM', options: [fromDomain, fromLook.brand.id, fromLook.how] })
-  const fromBrand = brandOfDomain(domains.registry, fromDomain)
-  const linkLooks = unique(links.map((l) => l.host).filter(Boolean))
-    .map((h) => [h, domains.lookalike(h)] as const)
+/** The domains of a message that imitate a registered brand: its From domain, and link hosts. */
+export interface Lookalikes {
+  readonly from?: Lookalike
+  readonly links: readonly (readonly [host: string, look: Lookalike])[]
+}
+
+export function findLookalikes(fromDomain: string | undefined, fromBrand: Brand | undefined, links: readonly Link[], domains: DomainIndex): Lookalikes {
+  const linkLooks = unique(links.map((l) => l.host).filter(Boolean)).flatMap((h) => {
+    const look = domains.lookalike(h)
     // a brand's own mail may link to its tenant on a hosting platform (usps.force.com): not an imitation
-    .filter(([h, l]) => l && !(l.brand === fromBrand && domains.inList(h, 'hosting_platforms')))
-  if (linkLooks.length) {
-    hits.push({ symbol: 'DOMAIN_LOOKALIKE_LINK', options: first(linkLooks).map(([h, l]) => `${h}:${l!.brand.id}:${l!.how}`) })
+    return look && !(look.brand === fromBrand && domains.inList(h, 'hosting_platforms')) ? [[h, look] as const] : []
+  })
+  const from = fromDomain ? domains.lookalike(fromDomain) : undefined
+  return { ...(from ? { from } : {}), links: linkLooks }
+}
+
+/** The brand the message's domains imitate, if any (the From domain first). */
+export const imitatedBrand = (looks: Lookalikes): Brand | undefined => (looks.from ?? looks.links[0]?.[1])?.brand
+
+/** Lookalike and mixed-script domains, in the From address and in links. */
+export function domainHits(fromDomain: string | undefined, looks: Lookalikes, links: readonly Link[], domains: DomainIndex): Hit[] {
+  const hits: Hit[] = []
+  if (fromDomain && looks.from) hits.push({ symbol: 'DOMAIN_LOOKALIKE_FROM', options: [fromDomain, looks.from.brand.id, looks.from.how] })
+  if (looks.links.length) {
+    hits.push({ symbol: 'DOMAIN_LOOKALIKE_LINK', options: first(looks.links).map(([h, l]) => `${h}:${l.brand.id}:${l.how}`) })
   }
   const mixed = unique([fromDomain ?? '', ...links.map((l) => l.host)].filter((h) => h && domains.mixedScriptLabels(h).length))
   if (mixed.length) hits.push({ symbol: 'DOMAIN_IDN_MIXED_SCRIPT', options: first(mixed) })
@@ -379,12 +384,8 @@ export function attachmentHits(facts: Pick<MessageFacts, 'attachments'>, claim: 
   if (!isNotice) return []
   const hits: Hit[] = []
   const files = facts.attachments.filter((a) => !a.inline)
-  const risky = files.filter((a) => {
-    const name = a.filename.normalize('NFKC')
-    const parts = name.toLowerCase().split('.')
-    const doubled = parts.length > 2 && RISKY_EXT.has(parts.at(-1) ?? '') === false && /^(pdf|doc|docx|xls|xlsx|jpg|png|txt)$/.test(parts.at(-2) ?? '') && /^(exe|scr|js|vbs|bat|cmd|com|pif|hta|lnk)$/.test(parts.at(-1) ?? '')
-    return RISKY_EXT.has(extOf(name)) || RISKY_TYPES.test(a.mimeType) || doubled
-  })
+  // a double extension (invoice.pdf.exe) is judged by its last one, as the system opening it does
+  const risky = files.filter((a) => RISKY_EXT.has(extOf(a.filename.normalize('NFKC'))) || RISKY_TYPES.test(a.mimeType))
   if (risky.length) hits.push({ symbol: 'ATTACHMENT_RISKY', options: first(risky.map((a) => a.filename || a.mimeType)) })
   const documents = files.filter((a) => !risky.includes(a) && DOCUMENT_TYPES.test(a.mimeType))
   if (documents.length) hits.push({ symbol: 'ATTACHMENT_ON_NOTICE', options: first(documents.map((a) => a.filename || a.mimeType)) })
@@ -444,10 +445,9 @@ export function contentHits(input: ContentInput): Hit[] {
   if (secrets.size) hits.push({ symbol: 'CONTENT_CREDENTIAL_REQUEST', options: first([...secrets]) })
 
   if (input.kind === 'payment' || input.kind === 'order' || input.kind === 'card-usage') {
-    const all = `${facts.subject}\n${body}`
-    const lower = all.normalize('NFKC').toLowerCase()
-    const orderNumbers = orderNumbersIn(lower, book)
-    const hasAmount = AMOUNT.test(all.normalize('NFKC'))
+    const all = `${facts.subject}\n${body}`.normalize('NFKC')
+    const orderNumbers = orderNumbersIn(all.toLowerCase(), book)
+    const hasAmount = AMOUNT.test(all)
     const normalised = normaliseText(all)
     const hasItem = book.details.item_labels.some((l) => normalised.includes(l))
     if (!orderNumbers.length && !hasAmount && !hasItem) {

@@ -4,7 +4,6 @@
  * which in Node's full-ICU builds knows ISO-2022-JP, Shift_JIS and EUC-JP).
  */
 import PostalMime from 'postal-mime'
-import { getDomain } from 'tldts'
 
 export interface Mailbox {
   readonly name: string
@@ -101,7 +100,7 @@ const ANCHOR = /<a\b([^>]{0,4000})>([\s\S]{0,4000}?)<\/a\s*>/gi
 const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i
 const TEXT_URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`{}|\\^\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]{1,2000}/gi
 
-/** The links of a message: HTML anchors with their visible text, then URLs written in text. */
+/** The links of a message: HTML anchors with their visible text, then URLs written in its text (plain, or HTML rendered). */
 export function extractLinks(html: string | undefined, text: string): Link[] {
   const links: Link[] = []
   const seen = new Set<string>()
@@ -122,8 +121,7 @@ export function extractLinks(html: string | undefined, text: string): Link[] {
       if (target) add(target, 'html', htmlToText(m[2] ?? '').replace(/\s+/g, ' ').trim() || undefined)
     }
   }
-  const plain = html && !text ? htmlToText(html) : text
-  for (const m of plain.matchAll(TEXT_URL)) add(m[0], 'text')
+  for (const m of text.matchAll(TEXT_URL)) add(m[0], 'text')
   return links
 }
 
@@ -162,7 +160,7 @@ export async function readMessage(raw: Buffer, maxBytes: number): Promise<Messag
     from: fromList[0],
     replyTo: flatten(email.replyTo as PmAddress[] | undefined),
     text,
-    links: extractLinks(email.html, email.text ?? ''),
+    links: extractLinks(email.html, text),
     authResults: email.headers.filter((h) => h.key === 'authentication-results').map((h) => h.value),
     ...listDomainOf(email.headers),
     attachments: email.attachments
@@ -183,7 +181,3 @@ function listDomainOf(headers: readonly { key: string; value: string }[]): { lis
   const domain = m?.[1]?.toLowerCase()
   return domain?.includes('.') ? { listDomain: domain } : {}
 }
-
-/** The registrable domain (public suffix + one label) of a host name. */
-export const registrableDomain = (host: string): string | undefined =>
-  host ? (getDomain(host.toLowerCase(), { allowPrivateDomains: true }) ?? undefined) : undefined

@@ -15,6 +15,8 @@ import {
   contentHits,
   detectKind,
   domainHits,
+  findLookalikes,
+  imitatedBrand,
   isForwarded,
   linkHits,
   senderBrands,
@@ -102,14 +104,16 @@ export function decide(
   const kind = detectKind(facts, book)
   const sender = senderBrands(facts, settings.registry)
   const fromDomain = facts.from?.domain
-  const claim = claimBrand({ sender, facts, isNotice: !!kind, forwarded: isForwarded(facts.subject, book), domains, leadChars: book.lead_chars })
+  const forwarded = isForwarded(facts.subject, book)
+  const looks = findLookalikes(fromDomain, sender.fromBrand, facts.links, domains)
+  const imitated = forwarded ? undefined : imitatedBrand(looks)
+  const claim = claimBrand({ sender, facts, isNotice: !!kind, forwarded, imitated, domains, leadChars: book.lead_chars })
   // a message imitating a brand's domain speaks for the shop whatever its words
-  const imitates = (fromDomain ? !!domains.lookalike(fromDomain) : false) || facts.links.some((l) => l.host && domains.lookalike(l.host))
-  const isNotice = !!kind || claimMakesNotice(claim) || imitates
+  const isNotice = !!kind || claimMakesNotice(claim) || imitatedBrand(looks) !== undefined
   const found: Hit[] = [
     ...authHits(auth),
     ...brandHits(claim, sender, fromDomain, auth, domains),
-    ...domainHits(fromDomain, facts.links, domains),
+    ...domainHits(fromDomain, looks, facts.links, domains),
     ...linkHits({ links: facts.links, claim, fromDomain, listDomain: facts.listDomain, isNotice }, domains),
     ...senderHits({ facts, claim, envelopeFrom, isNotice }, domains),
     ...attachmentHits(facts, claim, isNotice),

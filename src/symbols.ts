@@ -183,7 +183,7 @@ export const SYMBOLS = {
     group: 'ATTACHMENT',
     score: 5,
     description:
-      'A notice carries an archive, an executable or script, an HTML file, a disk image or a macro document (or a file with a double extension).',
+      'A notice carries an archive, an executable or script, an HTML file, a disk image or a macro document (a double extension such as invoice.pdf.exe counts by its last one).',
   },
   ATTACHMENT_ON_NOTICE: {
     group: 'ATTACHMENT',
