@@ -98,16 +98,19 @@ const SUBJECT_TAG = /[【［[＜〔]([^】］\]＞〕]{1,60})[】］\]＞〕]/g
 /** A claim the sender makes in its own name (From domain, display name), not in the text. */
 export const isStrongClaim = (claim: BrandClaim): boolean => claim.via === 'from-domain' || claim.via === 'display-name'
 
-/** The brands the sender shows: the one owning the From domain, and those named in the display name. */
+/**
+ * The brands the sender shows: the one owning the From domain, and those named in the
+ * display name (ambiguous names such as Norton only when the wording makes it a notice).
+ */
 export interface SenderBrands {
   readonly fromBrand?: Brand
   readonly named: readonly Brand[]
 }
 
-export function senderBrands(facts: Pick<MessageFacts, 'from'>, registry: Registry): SenderBrands {
+export function senderBrands(facts: Pick<MessageFacts, 'from'>, registry: Registry, noticeWording = false): SenderBrands {
   return {
     fromBrand: brandOfDomain(registry, facts.from?.domain),
-    named: brandsNamedIn(registry, facts.from?.name ?? ''),
+    named: brandsNamedIn(registry, facts.from?.name ?? '', { ambiguous: noticeWording }),
   }
 }
 
@@ -140,15 +143,16 @@ export function claimBrand(input: ClaimInput): BrandClaim | undefined {
   if (sender.named[0]) return { brand: sender.named[0], via: 'display-name' }
   if (input.forwarded) return undefined
   const registry = domains.registry
+  const named = { ambiguous: input.isNotice }
   for (const m of facts.subject.matchAll(SUBJECT_TAG)) {
-    const tagged = brandsNamedIn(registry, m[1] ?? '')[0]
+    const tagged = brandsNamedIn(registry, m[1] ?? '', named)[0]
     if (tagged) return { brand: tagged, via: 'subject-tag' }
   }
   if (input.imitated) return { brand: input.imitated, via: 'lookalike' }
   if (!input.isNotice) return undefined
-  const bySubject = brandsNamedIn(registry, facts.subject)[0]
+  const bySubject = brandsNamedIn(registry, facts.subject, named)[0]
   if (bySubject) return { brand: bySubject, via: 'subject' }
-  const byBody = brandsNamedIn(registry, facts.text.slice(0, input.leadChars))[0]
+  const byBody = brandsNamedIn(registry, facts.text.slice(0, input.leadChars), named)[0]
   if (byBody) return { brand: byBody, via: 'body' }
   // links claim a brand when most of them go to it (a carrier's link to an app store claims nothing)
   const counts = new Map<Brand, number>()
@@ -405,6 +409,28 @@ const ORDER_ID = /[#＃:：]?\s*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{4,40
 /** A number shown with # (#123-4567890-1234567), the way order numbers appear in subjects. */
 const HASH_NUMBER = /#\s?(\d{2,}(?:-\d{2,})+)/g
 
+/**
+ * Telephone numbers as notices write them: North American (+1 (828) 280-7472, 844 584-4936),
+ * Japanese (0120-123-456, 03-1234-5678) and other international ones (+44 20 7946 0958).
+ * Separators are required, so that order and invoice numbers (1820953715) are not taken
+ * for one, nor is the tail of a date or an id (2025-04-15-0001). Every quantifier is bounded.
+ */
+const PHONE =
+  /(?<![\d+-])(?:(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|\+\d{1,3}[ .-]\(?\d{1,4}\)?(?:[ .-]\d{2,4}){2,3})(?!\d)/g
+
+/** The first telephone number with a callback phrase of the book just before (or right after) it. */
+export function callbackNumber(text: string, book: PhraseBook): { number: string; phrase: string } | undefined {
+  const nfkc = text.normalize('NFKC')
+  let seen = 0
+  for (const m of nfkc.matchAll(PHONE)) {
+    if (++seen > 20) break
+    const around = normaliseText(nfkc.slice(Math.max(0, m.index - 160), m.index + m[0].length + 60))
+    const phrase = book.callback.find((p) => around.includes(p))
+    if (phrase) return { number: m[0], phrase }
+  }
+  return undefined
+}
+
 export interface ContentInput {
   readonly facts: Pick<MessageFacts, 'subject' | 'text' | 'from'>
   readonly kind?: NoticeKind
@@ -412,7 +438,7 @@ export interface ContentInput {
   readonly book: PhraseBook
 }
 
-/** What the words say: requests for card data, missing order details, foreign glyphs, hidden characters. */
+/** What the words say: requests for card data, callback numbers, missing order details, foreign glyphs, hidden characters. */
 export function contentHits(input: ContentInput): Hit[] {
   const { facts, book } = input
   const hits: Hit[] = []
@@ -441,6 +467,8 @@ export function contentHits(input: ContentInput): Hit[] {
     if (card) cards.add(card)
     else if (secret) secrets.add(secret)
   }
+  const callback = callbackNumber(`${facts.subject}\n${body}`, book)
+  if (callback) hits.push({ symbol: 'CONTENT_CALLBACK_NUMBER', options: [callback.number, callback.phrase] })
   if (cards.size) hits.push({ symbol: 'CONTENT_CARD_DATA_REQUEST', options: first([...cards]) })
   if (secrets.size) hits.push({ symbol: 'CONTENT_CREDENTIAL_REQUEST', options: first([...secrets]) })
 

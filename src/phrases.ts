@@ -1,7 +1,7 @@
 /**
  * The phrase book (shop-notice.phrases.yaml): notice kinds and the words that
- * announce them, requests for card data, the details genuine notices carry and the
- * simplified-Chinese glyphs of machine-made lures. Validated at load, then compiled
+ * announce them, requests for card data, the details genuine notices carry, the
+ * simplified-Chinese glyphs of machine-made lures and the words of callback lures. Validated at load, then compiled
  * once per configuration load into normalised phrase lists.
  */
 import { ConfigError } from './errors.js'
@@ -33,6 +33,8 @@ export interface PhraseBook {
     readonly item_labels: readonly string[]
   }
   readonly simplified_chinese: ReadonlySet<string>
+  /** normalised phrases that ask the reader to telephone (callback lures) */
+  readonly callback: readonly string[]
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -46,6 +48,7 @@ const TOP_KEYS = new Set([
   'card_data',
   'details',
   'simplified_chinese',
+  'callback',
 ])
 
 export interface PhraseResult {
@@ -131,6 +134,7 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
       card_data: cardData,
       details,
       simplified_chinese: glyphs,
+      callback: compiled(bilingual(raw.callback, 'callback')),
     },
     warnings,
   }

@@ -21,6 +21,8 @@ export interface Promises {
 export interface Brand {
   readonly id: string
   readonly names: readonly string[]
+  /** names that are also ordinary words or surnames (Norton, Chase): they name the brand only in a notice */
+  readonly ambiguous_names: readonly string[]
   readonly sending_domains: readonly string[]
   readonly link_domains: readonly string[]
   readonly promises: Promises
@@ -46,8 +48,18 @@ interface NameEntry {
   readonly brand: Brand
   /** ASCII names match on word boundaries ("au" must not match "Paul"); others as substrings */
   readonly wordBound: boolean
-  /** short ASCII names (JCB, UPS) match only as written, in upper case where the registry writes it so */
-  readonly cased?: string
+  /**
+   * The forms matched with case kept: short ASCII names (JCB, UPS) only as written;
+   * ambiguous names as written or in capitals (Norton, NORTON; never "norton").
+   */
+  readonly cased?: readonly string[]
+  /** an ambiguous name: it counts only where the caller says the message is a notice */
+  readonly ambiguous?: true
+}
+
+export interface NamedInOptions {
+  /** let ambiguous names count: the message's own wording already makes it a notice */
+  readonly ambiguous?: boolean
 }
 
 export interface RegistryResult {
@@ -56,7 +68,7 @@ export interface RegistryResult {
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/
-const KNOWN_KEYS = new Set(['names', 'sending_domains', 'link_domains', 'promises'])
+const KNOWN_KEYS = new Set(['names', 'ambiguous_names', 'sending_domains', 'link_domains', 'promises'])
 const KNOWN_PROMISES = new Set(['attachments', 'links', 'order_number'])
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -112,6 +124,7 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
       })
 
     const brandNames = strings('names', true)
+    const ambiguousNames = strings('ambiguous_names', false)
     const sending = domains('sending_domains', true)
     const links = domains('link_domains', false)
     const promises = parsePromises(entry.promises, `${at}.promises`, fail, warnings, file)
@@ -119,6 +132,7 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
     const brand: Brand = {
       id,
       names: brandNames,
+      ambiguous_names: ambiguousNames,
       sending_domains: sending,
       link_domains: [...new Set([...sending, ...links])],
       promises,
@@ -130,17 +144,25 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
       if (other && other.id !== id) fail(`${at}.sending_domains[${i}]`, `${d} already belongs to ${other.id}`)
       bySendingDomain.set(d, brand)
     })
-    brandNames.forEach((n, i) => {
+    const addName = (n: string, key: string, ambiguous: boolean): void => {
       const norm = normaliseName(n)
       const owner = nameOwner.get(norm)
-      if (owner && owner !== id) fail(`${at}.names[${i}]`, `${JSON.stringify(n)} is already a name of ${owner}`)
+      if (owner && owner !== id) fail(key, `${JSON.stringify(n)} is already a name of ${owner}`)
       if (owner) return
       nameOwner.set(norm, id)
       const ascii = /^[\x20-\x7e]+$/.test(norm)
-      const written = n.normalize('NFKC').trim()
-      const cased = ascii && norm.length <= 3 && written !== norm ? written : undefined
+      const written = normaliseName(n, true)
+      if (ambiguous) {
+        if (!ascii) fail(key, `${JSON.stringify(n)}: only ASCII names can be ambiguous (other scripts have no case to tell a name by)`)
+        if (written === norm) fail(key, `${JSON.stringify(n)}: write an ambiguous name capitalised, as the brand writes it`)
+        names.push({ name: norm, brand, wordBound: true, cased: [...new Set([written, written.toUpperCase()])], ambiguous: true })
+        return
+      }
+      const cased = ascii && norm.length <= 3 && written !== norm ? [written] : undefined
       names.push({ name: norm, brand, wordBound: ascii, ...(cased ? { cased } : {}) })
-    })
+    }
+    brandNames.forEach((n, i) => addName(n, `${at}.names[${i}]`, false))
+    ambiguousNames.forEach((n, i) => addName(n, `${at}.ambiguous_names[${i}]`, true))
   }
   if (brands.size === 0) fail('retailers', 'no brands defined')
   // a link domain may be shared (a CDN two brands use): the first brand listing it keeps it
@@ -213,25 +235,34 @@ const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L
 /**
  * Brands named in a text, longest name first, each once. A name inside a longer
  * name already found does not count (楽天 inside 楽天カード names one brand, not two).
+ * Ambiguous names (Norton, Chase) count only when `opts.ambiguous` says the message
+ * is a notice by its own wording.
  */
-export function brandsNamedIn(registry: Registry, raw: string): Brand[] {
+export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOptions = {}): Brand[] {
   const text = normaliseName(raw)
-  // the same text with its case kept, for short names such as JCB (lower case only changes ASCII length rarely)
+  // the same text with its case kept, for names matched as written (lower case only changes ASCII length rarely)
   const cased = normaliseName(raw, true)
+  const keepsCase = cased.length === text.length
   const found: Brand[] = []
   const spans: [number, number][] = []
   for (const entry of registry.names) {
-    if (found.includes(entry.brand)) continue
-    const haystack = entry.cased && cased.length === text.length ? cased : text
-    const needle = entry.cased && cased.length === text.length ? entry.cased : entry.name
-    for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
-      const end = at + needle.length
-      if (entry.wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
-      if (spans.some(([s, e]) => at >= s && end <= e)) continue
-      spans.push([at, end])
-      found.push(entry.brand)
-      break
-    }
+    if (found.includes(entry.brand) || (entry.ambiguous && !opts.ambiguous)) continue
+    // an ambiguous name needs its case; without it (a rare length change) it does not count
+    if (entry.ambiguous && !keepsCase) continue
+    const [haystack, needles] = entry.cased && keepsCase ? [cased, entry.cased] : [text, [entry.name]]
+    if (needles.some((needle) => namedAt(text, haystack, needle, entry.wordBound, spans))) found.push(entry.brand)
   }
   return found
+}
+
+/** Finds `needle` in `haystack` as a word (when `wordBound`) outside the spans already taken, and takes its span. */
+function namedAt(text: string, haystack: string, needle: string, wordBound: boolean, spans: [number, number][]): boolean {
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
+    const end = at + needle.length
+    if (wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
+    if (spans.some(([s, e]) => at >= s && end <= e)) continue
+    spans.push([at, end])
+    return true
+  }
+  return false
 }

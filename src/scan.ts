@@ -102,7 +102,7 @@ export function decide(
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
   const { phrases: book, domains } = settings
   const kind = detectKind(facts, book)
-  const sender = senderBrands(facts, settings.registry)
+  const sender = senderBrands(facts, settings.registry, !!kind)
   const fromDomain = facts.from?.domain
   const forwarded = isForwarded(facts.subject, book)
   const looks = findLookalikes(fromDomain, sender.fromBrand, facts.links, domains)

@@ -207,6 +207,12 @@ export const SYMBOLS = {
     score: 2,
     description: 'A payment, order or card-usage notice with no order number, no amount and no item: the details genuine notices carry.',
   },
+  CONTENT_CALLBACK_NUMBER: {
+    group: 'CONTENT',
+    score: 3,
+    description:
+      'A notice gives a telephone number to call, with words asking the reader to ring it (callback phrases of the phrase book): the callback lure of fake renewals and charges.',
+  },
   CONTENT_SIMPLIFIED_CHINESE: {
     group: 'CONTENT',
     score: 4,
@@ -246,9 +252,10 @@ export const COMPOSITES: readonly { readonly when: SymbolName; readonly removes:
       'SENDER_ENVELOPE_OFF_BRAND',
       'SENDER_REPLY_TO_OFF_BRAND',
       'CONTENT_DETAILS_MISSING',
+      'CONTENT_CALLBACK_NUMBER',
       'ATTACHMENT_ON_NOTICE',
     ],
-    why: 'the brand authenticated the message: its own trackers, redirectors, reply addresses and documents are not held against it',
+    why: 'the brand authenticated the message: its own trackers, redirectors, reply addresses, call centre numbers and documents are not held against it',
   },
 ]
 

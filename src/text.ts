@@ -23,6 +23,16 @@ export function countDisguises(s: string): number {
 
 export const stripInvisible = (s: string): string => s.replace(INVISIBLE, '')
 
+/**
+ * Small capitals (ᴀ ʙ ᴄ … from the IPA and Phonetic Extensions blocks), which NFKC keeps
+ * and "fancy text" generators use to write ɴᴏʀᴛᴏɴ: folded onto the capitals a person reads.
+ */
+const SMALL_CAPS: Readonly<Record<string, string>> = Object.fromEntries(
+  [...'ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ'].map((c, i) => [c, 'ABCDEFGHIJKLMNOPQRSTUVWYZ'[i]!]),
+)
+const SMALL_CAP = new RegExp(`[${Object.keys(SMALL_CAPS).join('')}]`, 'gu')
+export const foldSmallCaps = (s: string): string => s.replace(SMALL_CAP, (c) => SMALL_CAPS[c] ?? c)
+
 /** Hiragana folded onto katakana: お届け and オ届ケ are one phrase. */
 const foldKana = (s: string): string => s.replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60))
 
@@ -33,16 +43,16 @@ const DECORATION = /[\s\p{Z}【】「」『』〔〕［］[\]()（）〈〉《�
  * katakana, no white space, punctuation or decorative brackets and symbols.
  * The long-vowel mark and the middle dot go too (ログイン and ログ・イン are one word).
  */
-export const normaliseText = (s: string): string => foldKana(stripInvisible(s.normalize('NFKC')).toLowerCase()).replace(DECORATION, '')
+export const normaliseText = (s: string): string => foldKana(foldSmallCaps(stripInvisible(s.normalize('NFKC'))).toLowerCase()).replace(DECORATION, '')
 
 /**
  * The form names are matched in: NFKC, invisibles out, lower case, white space
- * folded; single letters spaced out joined (E T C → etc) and spaces next to a
+ * folded, small capitals folded; single letters spaced out joined (E T C → etc) and spaces next to a
  * non-ASCII character dropped (三 井 住 友 → 三井住友, ETC 利用 → etc利用). `keepCase` keeps
  * the case (for short names such as JCB, matched only as written).
  */
 export function normaliseName(s: string, keepCase = false): string {
-  const nfkc = stripInvisible(s.normalize('NFKC'))
+  const nfkc = foldSmallCaps(stripInvisible(s.normalize('NFKC')))
   return (keepCase ? nfkc : nfkc.toLowerCase())
     .replace(/\s+/g, ' ')
     .replace(/(?<=(?:^|[ \P{L}])[a-z]) (?=[a-z](?:$|[ \P{L}]))/giu, '')

@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import YAML from 'yaml'
 
 import { INI_SCHEMA } from '../dist/src/config.js'
 import { SYMBOLS } from '../dist/src/symbols.js'
@@ -26,4 +27,12 @@ t.test('docs/configuration.md lists every key of shop-notice.ini, and the shippe
       if (m && m[1] !== '') t.equal(String(spec.default), m[1], `[${section}] ${key}: the shipped value is the schema default`)
     }
   }
+})
+
+t.test('docs/registry.md names every shipped brand, with its count', async (t) => {
+  const registry = doc('registry.md')
+  const file = fs.readFileSync(path.resolve(__dirname, '..', 'config', 'shop-notice.retailers.yaml'), 'utf8')
+  const ids = Object.keys((YAML.parse(file) as { retailers: Record<string, unknown> }).retailers)
+  t.ok(registry.includes(`ships ${ids.length} brands`), `the doc says ${ids.length} brands`)
+  for (const id of ids) t.ok(registry.includes(`| \`${id}\` |`), id)
 })

@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import YAML from 'yaml'
 
 import { KINDS, parsePhrases } from '../dist/src/phrases.js'
+import { callbackNumber } from '../dist/src/detect.js'
 import { countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../dist/src/text.js'
 import { ROOT } from './helpers/settings'
 
@@ -29,6 +30,19 @@ t.test('the shipped phrase book is valid and covers every kind in both languages
   t.notOk(value.simplified_chinese.has('確'), 'no Japanese kanji among the simplified glyphs')
 })
 
+t.test('callback phrases and telephone numbers', async (t) => {
+  const { value } = parsePhrases(shipped(), 'x')
+  const found = (text: string) => callbackNumber(text, value)?.number
+  t.equal(found('If you did not authorize this, call us at +1 (828) 280-7472 today.'), '+1 (828) 280-7472')
+  t.equal(found('Support Line: 1 810 285-6898'), '1 810 285-6898')
+  t.equal(found('Helpline Number: 844 584-4936'), '844 584-4936')
+  t.equal(found('サポートセンター（0120-123-456）までお電話ください'), '0120-123-456')
+  t.equal(found('Please call +44 20 7946 0958 now'), '+44 20 7946 0958')
+  t.equal(found('Order number 1820953715, call us any time'), undefined, 'ten digits without separators are an id')
+  t.equal(found('Invoice 2025-04-15, support line open'), undefined, 'a date is no number')
+  t.equal(found('Our office: 212-555-0199'), undefined, 'a number with no request to call')
+})
+
 t.test('every simplified glyph is absent from Japanese: none is a JIS X 0208 kanji in common use', async (t) => {
   // kanji that Japanese and simplified Chinese share must never be listed
   const shared = '号点台体声会学国図'
@@ -50,6 +64,8 @@ t.test('invalid phrase books are refused with the file and the key', async (t) =
   bad((r) => (r.lead_chars = 1.5), /^lead_chars$/)
   bad((r) => delete r.card_data.credentials, /^card_data\.credentials$/)
   bad((r) => (r.simplified_chinese = '确a'), /^simplified_chinese$/)
+  bad((r) => delete r.callback, /^callback$/)
+  bad((r) => (r.callback.en = 'call us'), /^callback\.en$/)
   refused(t, () => parsePhrases(undefined, 'phrases.yaml'), /^kinds$/)
   const extra = shipped()
   extra.colour = 'blue'
@@ -62,6 +78,7 @@ t.test('normaliseText: NFKC, case, kana, spaces, decorations and invisibles', as
   t.equal(normaliseText('おとどけ'), normaliseText('オトドケ'), 'hiragana and katakana are one')
   t.equal(normaliseText('ｱｶｳﾝﾄ'), normaliseText('アカウント'), 'half-width katakana')
   t.equal(normaliseText('アカ\u2061ウン\ufe09ト'), normaliseText('アカウント'), 'invisible characters go')
+  t.equal(normaliseText('ᴀᴄᴄᴏᴜɴᴛ ꜱᴜꜱᴘᴇɴᴅᴇᴅ'), 'accountsuspended', 'small capitals are letters')
 })
 
 t.test('normaliseName: spaced-out names join, case kept on request', async (t) => {

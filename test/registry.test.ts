@@ -9,13 +9,14 @@ const good = {
     rakuten: { names: ['楽天', 'Rakuten'], sending_domains: ['rakuten.co.jp'] },
     'rakuten-card': { names: ['楽天カード'], sending_domains: ['rakuten-card.co.jp'], promises: { attachments: 'never' } },
     au: { names: ['au'], sending_domains: ['au.com'] },
+    norton: { names: ['NortonLifeLock'], ambiguous_names: ['Norton'], sending_domains: ['norton.com'] },
   },
 }
 
 t.test('a valid registry compiles', async (t) => {
   const { value, warnings } = parseRegistry(good, FILE)
   t.same(warnings, [])
-  t.equal(value.brands.size, 4)
+  t.equal(value.brands.size, 5)
   const amazon = value.brands.get('amazon')!
   t.ok(amazon.promises.order_number?.test('503-1234567-1234567'))
   t.notOk(amazon.promises.order_number?.test('x503-1234567-1234567'), 'the pattern is anchored')
@@ -49,6 +50,19 @@ t.test('brandsNamedIn: whole words for ASCII names, substrings for others, longe
   t.same(ids('Amazonian'), [], 'no partial word')
 })
 
+t.test('ambiguous names count only in a notice, as written or in capitals, as whole words', async (t) => {
+  const { value } = parseRegistry(good, FILE)
+  const ids = (text: string, ambiguous: boolean) => brandsNamedIn(value, text, { ambiguous }).map((b) => b.id)
+  t.same(ids('Norton Billing', false), [], 'not outside a notice')
+  t.same(ids('Norton Billing', true), ['norton'])
+  t.same(ids('NORTON ALERT', true), ['norton'], 'in capitals')
+  t.same(ids('ɴᴏʀᴛᴏɴ ᴀʟᴇʀᴛ', true), ['norton'], 'small capitals are read as capitals')
+  t.same(ids('our norton hedge trimmer', true), [], 'lower case is the ordinary word')
+  t.same(ids('Nortonville', true), [], 'whole words only')
+  t.same(ids('nortonlifelock renewal', false), ['norton'], 'the unambiguous names count everywhere, in any case')
+  t.same(value.brands.get('norton')?.ambiguous_names, ['Norton'])
+})
+
 t.test('every invalid shape is refused with its path', async (t) => {
   const r = (retailers: unknown) => ({ retailers })
   const cases: [string, unknown, RegExp][] = [
@@ -77,6 +91,14 @@ t.test('every invalid shape is refused with its path', async (t) => {
     ['bad promise', r({ a: { names: ['A'], sending_domains: ['a.com'], promises: { attachments: 'sometimes' } } }), /retailers\.a\.promises\.attachments: the only promise is `never`/],
     ['bad links promise', r({ a: { names: ['A'], sending_domains: ['a.com'], promises: { links: 'http' } } }), /promises\.links: the only promise is `https-only`/],
     ['bad pattern', r({ a: { names: ['A'], sending_domains: ['a.com'], promises: { order_number: '(' } } }), /promises\.order_number: invalid pattern/],
+    ['ambiguous names not a list', r({ a: { names: ['A'], ambiguous_names: 'Chase', sending_domains: ['a.com'] } }), /retailers\.a\.ambiguous_names: expected a non-empty list/],
+    ['ambiguous name in lower case', r({ a: { names: ['A'], ambiguous_names: ['chase'], sending_domains: ['a.com'] } }), /retailers\.a\.ambiguous_names\[0\]: "chase": write an ambiguous name capitalised/],
+    ['ambiguous name not ASCII', r({ a: { names: ['A'], ambiguous_names: ['チェース'], sending_domains: ['a.com'] } }), /ambiguous_names\[0\]: "チェース": only ASCII names can be ambiguous/],
+    [
+      'ambiguous name shared with another brand',
+      r({ a: { names: ['Chase'], sending_domains: ['a.com'] }, b: { names: ['B'], ambiguous_names: ['Chase'], sending_domains: ['b.com'] } }),
+      /retailers\.b\.ambiguous_names\[0\]: "Chase" is already a name of a/,
+    ],
   ]
   for (const [name, raw, re] of cases) {
     t.throws(() => parseRegistry(raw, FILE), { name: 'ConfigError', file: FILE, message: re }, name)

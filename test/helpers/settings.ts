@@ -31,6 +31,7 @@ export const TEST_RETAILERS = {
   jcb: { names: ['JCB', 'MyJCB'], sending_domains: ['jcb.co.jp'] },
   paypal: { names: ['PayPal'], sending_domains: ['paypal.com'] },
   testshop: { names: ['TestShop', 'テストショップ'], sending_domains: ['testshop.jp'], link_domains: ['testshop-cdn.net'] },
+  norton: { names: ['NortonLifeLock'], ambiguous_names: ['Norton'], sending_domains: ['norton.com'] },
 }
 
 export const TEST_LISTS = {

@@ -1,0 +1,25 @@
+/**
+ * Prints the "Brands shipped" table of docs/registry.md from the shipped
+ * config/shop-notice.retailers.yaml: `node scripts/brands-table.mts`. test/docs.test.ts
+ * checks that the doc names every shipped brand.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+
+import YAML from 'yaml'
+
+interface Entry {
+  names: string[]
+  ambiguous_names?: string[]
+  sending_domains: string[]
+}
+const file = path.join(import.meta.dirname, '..', 'config', 'shop-notice.retailers.yaml')
+const { retailers } = YAML.parse(fs.readFileSync(file, 'utf8')) as { retailers: Record<string, Entry> }
+
+const some = (xs: readonly string[], n: number): string => xs.slice(0, n).join(', ') + (xs.length > n ? ', …' : '')
+console.log(`${Object.keys(retailers).length} brands`)
+console.log('\n| Brand id | Main names | Ambiguous names | Sending domains |')
+console.log('|---|---|---|---|')
+for (const [id, b] of Object.entries(retailers)) {
+  console.log(`| \`${id}\` | ${some(b.names, 6)} | ${b.ambiguous_names?.join(', ') || ''} | ${some(b.sending_domains, 4)} |`.replace(/ \| \| /, ' | | '))
+}
