@@ -332,7 +332,7 @@ export function senderHits(input: SenderInput, domains: DomainIndex): Hit[] {
     const words = [
       ...from.name.normalize('NFKC').toLowerCase().split(/[^\p{L}\p{N}]+/u),
       ...from.address.slice(0, Math.max(0, from.address.lastIndexOf('@'))).toLowerCase().split(/[^a-z0-9]+/),
-    ].filter((w) => /^[a-z0-9]{5,40}$/.test(w))
+    ].filter((w) => /^[\p{L}\p{N}]{5,40}$/u.test(w) && /[a-z]/.test(w)) // Latin words, also those with a Cyrillic а in them
     for (const w of unique(words)) {
       const look = domains.imitatedName(w)
       if (look) {

@@ -230,6 +230,27 @@ const cases: Case[] = [
     verdict: 'verified',
     mustNot: ['SENDER_REPLY_TO_OFF_BRAND', 'SENDER_REPLY_TO_FREEMAIL', 'SENDER_FREEMAIL'],
   },
+  // --- sender names that imitate a brand ---
+  {
+    name: 'a display name one letter off the brand (Amazom) imitates it',
+    from: mailbox('Amazom Support', 'support@help-desk.example'),
+    subject: 'Your account has been locked',
+    must: ['SENDER_LOOKALIKE_NAME'],
+  },
+  {
+    name: 'a display name with a Cyrillic а (Аmazon ID) imitates the brand',
+    from: mailbox('\u0410mazon ID via Dev-list', 'dev-list@lists.example'),
+    subject: 'Amazon.co.jp アカウントの確認',
+    verdict: ['suspicious', 'spoofed'],
+    must: ['SENDER_LOOKALIKE_NAME'],
+  },
+  {
+    name: 'hard negative: the brand\'s own name and a Japanese display name imitate nothing',
+    from: mailbox('Amazon.co.jp アマゾン', 'auto-confirm@amazon.co.jp'),
+    subject: 'ご注文の確認',
+    body: AMAZON_ORDER,
+    mustNot: ['SENDER_LOOKALIKE_NAME'],
+  },
   // --- ambiguous names (Norton is also a surname) ---
   {
     name: 'an ambiguous brand name in the display name of a renewal notice claims the brand',
