@@ -232,8 +232,10 @@ async function show(io: Io, e: Entry, mode: 'text' | 'json' | 'raw'): Promise<vo
   io.out('')
   io.out('Headers')
   for (const f of fields) {
-    const lines = `${f.name}: ${f.raw}`.split('\n')
-    for (const line of lines) io.out(`  ${sanitizeText(line, 2000)}`)
+    // one line per stored line: continuation lines stay indented under their field
+    const [first, ...more] = `${f.name}: ${f.raw}`.split('\n')
+    io.out(`  ${sanitizeText(first ?? '', 2000)}`)
+    for (const line of more) io.out(`      ${sanitizeText(line, 2000)}`)
   }
 }
 

@@ -668,11 +668,9 @@ export async function releaseEntry(store: QuarantineStore, e: Entry, opts: Relea
     throw new ReleaseError(`${e.id}: cannot read ${e.file}: ${(err as Error).message}`)
   }
 
+  let reply: string
   try {
-    const sent = await (opts.send ?? sendMessage)(opts.target, envelope, message)
-    const record: ReleaseRecord = { state: 'released', by: opts.by, at, to, envelope: envelopeRec, reply: sent.reply }
-    await store.settle(e, record)
-    return { record, header }
+    reply = (await (opts.send ?? sendMessage)(opts.target, envelope, message)).reply
   } catch (err) {
     if (err instanceof SmtpError && err.delivered === 'no') {
       await store.unclaim(e)
@@ -684,6 +682,14 @@ export async function releaseEntry(store: QuarantineStore, e: Entry, opts: Relea
       `${e.id}: the message was sent to ${to} but no answer came (${reason}); it may have been delivered. Check there; to try again, remove ${e.file}${CLAIM_EXT}`,
     )
   }
+  const record: ReleaseRecord = { state: 'released', by: opts.by, at, to, envelope: envelopeRec, reply }
+  try {
+    await store.settle(e, record)
+  } catch (err) {
+    // delivered: the claim stays as it is (a release in progress), so it is never sent again
+    throw new ReleaseError(`${e.id} was released to ${to} (${reply}), but the record could not be written: ${(err as Error).message}`)
+  }
+  return { record, header }
 }
 
 // ---------------------------------------------------------------- durations
