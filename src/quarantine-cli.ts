@@ -374,7 +374,9 @@ async function releaseCommand(argv: readonly string[], io: Io, now: () => Date):
   }
   if (values.host !== undefined && !/^[A-Za-z0-9.:[\]-]+$/.test(values.host)) throw new UsageError(`--host ${values.host}: not a host name or address`)
   const by = releaser(values.by)
-  if (!isReleaser(by)) throw new UsageError(`--by ${by}: letters, digits and . _ @ + - only (at most 64)`)
+  if (!isReleaser(by)) {
+    throw new UsageError(`releaser ${JSON.stringify(by)} (${values.by !== undefined ? '--by' : 'the login name'}): letters, digits and . _ @ + - only (at most 64); give --by NAME`)
+  }
   if ((values.from !== undefined) !== (values.to !== undefined)) throw new UsageError('--from and --to go together')
 
   let settings: Settings

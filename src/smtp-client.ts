@@ -18,7 +18,7 @@ export interface SmtpTarget {
   readonly port: number
   /** the EHLO name; default: this machine's host name */
   readonly helo?: string
-  /** for the whole exchange; default 30 s */
+  /** the longest silence: waiting for the connection or for any one answer; default 30 s */
   readonly timeoutMs?: number
 }
 

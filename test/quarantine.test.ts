@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
+import { parseIni } from '../dist/src/config.js'
 import { localTime, parseDate, quarantineCommand } from '../dist/src/quarantine-cli.js'
 import {
   AlreadyReleasedError,
@@ -476,4 +477,23 @@ t.test('the command in-process: list, show, purge with a fixed clock; usage erro
   t.match(err[0], /no held message ZZZZ/)
   t.equal(await run('list', '--dir', path.join(dir, 'missing')), 1)
   t.match(err[0], /no such quarantine folder/)
+})
+
+t.test('[quarantine] keys of shop-notice.ini: defaults, and errors that name the key', async (t) => {
+  t.same(parseIni({}).value.quarantine, { release_host: '127.0.0.1', release_port: 2525, release_timeout_ms: 30000 })
+  t.same(parseIni({ quarantine: { release_host: 'mx2.example.net', release_port: 25 } }).value.quarantine.release_host, 'mx2.example.net')
+  t.equal(parseIni({ quarantine: { release_host: '[::1]' } }).value.quarantine.release_host, '::1', 'an IPv6 address, brackets or not')
+  for (const [key, value, re] of [
+    ['release_port', 70000, /^x\.ini: \[quarantine\] release_port: expected a port number \(1-65535\), got 70000$/],
+    ['release_port', 'smtp', /release_port: expected a port number/],
+    ['release_host', 'mail server', /^x\.ini: \[quarantine\] release_host: expected a host name or an IP address, got "mail server"$/],
+    ['release_timeout_ms', -1, /release_timeout_ms: expected a positive integer/],
+  ] as const) {
+    try {
+      parseIni({ quarantine: { [key]: value } }, 'x.ini')
+      t.fail(`${key}=${value} accepted`)
+    } catch (err) {
+      t.match((err as Error).message, re, `${key}=${value}`)
+    }
+  }
 })
