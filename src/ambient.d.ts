@@ -12,7 +12,9 @@ declare module 'haraka-constants' {
 }
 
 declare module 'libmime' {
-  export function decodeWords(str: string): string
+  // a CommonJS instance whose methods use `this`: call them on it (libmime.decodeWords), never detached
+  const libmime: { decodeWords(str: string): string }
+  export default libmime
 }
 
 declare module 'haraka-config' {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import harakaConfig from 'haraka-config'
 
 import { type HarakaConfig, type Settings, harakaSource, isServerSpec, loadSettings } from './config.js'
+import { QUARANTINE_USAGE, quarantineCommand } from './quarantine-cli.js'
 import { CachedResolver } from './resolver.js'
 import { type ScanResult, scan } from './scan.js'
 
@@ -172,8 +173,9 @@ export async function scanCommand(argv: readonly string[], io: Io = stdio): Prom
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv
   if (command === 'scan') return scanCommand(rest, io)
+  if (command === 'quarantine') return quarantineCommand(rest, io)
   if (command === '-h' || command === '--help' || command === 'help') {
-    io.out(USAGE)
+    io.out(`${USAGE}\n${QUARANTINE_USAGE}`)
     return 0
   }
   io.err(command ? `shop-notice: unknown command: ${command}` : 'shop-notice: no command given')

@@ -42,13 +42,15 @@ export interface Settings {
   readonly scores: Readonly<Record<SymbolName, number>>
   readonly auth: { readonly trusted_authserv_ids: readonly string[] }
   readonly limits: { readonly max_scan_bytes: number }
+  /** where `shop-notice quarantine release` sends a released message */
+  readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
   readonly registry: Registry
   readonly phrases: PhraseBook
   /** the registry's domains, compiled for lookalike and list checks */
   readonly domains: DomainIndex
 }
 
-type Kind = 'bool' | 'count' | 'number' | 'string' | 'list' | 'servers' | 'mode'
+type Kind = 'bool' | 'count' | 'number' | 'string' | 'list' | 'servers' | 'mode' | 'host' | 'port'
 interface KeySpec {
   readonly kind: Kind
   readonly default: boolean | number | string
@@ -81,6 +83,11 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
   },
   auth: { trusted_authserv_ids: { kind: 'list', default: '' } },
   limits: { max_scan_bytes: { kind: 'count', default: 5 * 1024 * 1024 } },
+  quarantine: {
+    release_host: { kind: 'host', default: '127.0.0.1' },
+    release_port: { kind: 'port', default: 2525 },
+    release_timeout_ms: { kind: 'count', default: 30000 },
+  },
 }
 
 /** The booleans haraka-config must know about to parse `true`/`false`. */
@@ -135,6 +142,14 @@ function coerce(file: string, key: string, spec: KeySpec, raw: unknown): boolean
       }
       return servers
     }
+    case 'host': {
+      const host = typeof raw === 'string' ? raw.trim().replace(/^\[(.*)\]$/, '$1') : ''
+      if (net.isIP(host) || /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(host)) return host
+      return bad('expected a host name or an IP address')
+    }
+    case 'port':
+      if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0 && raw < 65536) return raw
+      return bad('expected a port number (1-65535)')
     case 'mode':
       if (typeof raw === 'string' && (MODES as readonly string[]).includes(raw)) return raw
       return bad(`expected one of ${MODES.join(', ')}`)

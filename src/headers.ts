@@ -3,7 +3,7 @@
  * from the message reaches a header raw: every value is printable ASCII on one
  * line, and lines stay within RFC 5322's limit.
  */
-import { decodeWords } from 'libmime'
+import libmime from 'libmime'
 
 import { authservIdOf, headerSafe } from './auth.js'
 import type { Hit } from './symbols.js'
@@ -48,7 +48,7 @@ export function isOurAuthResults(value: string, authservId: string): boolean {
   // an encoded-word spelling of our id is still our id to a client that decodes it
   if (!value.includes('=?')) return false
   try {
-    return authservIdOf(decodeWords(value)) === id
+    return authservIdOf(libmime.decodeWords(value)) === id
   } catch {
     return true // undecodable and pretending to be encoded: not to be trusted either way
   }

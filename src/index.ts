@@ -6,11 +6,14 @@
  *
  * Haraka copies these exports onto its plugin object, so `this` is the plugin.
  */
+import fs from 'node:fs'
+import path from 'node:path'
 import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
 import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
 import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isOurAuthResults } from './headers.js'
+import { QuarantineStore, RELEASE_HEADER, buildSidecar, quarantineDirOf, writeSidecar } from './quarantine.js'
 import { CachedResolver } from './resolver.js'
 import { type ScanResult, errorResult, scan } from './scan.js'
 import { type Action, actionFor } from './verdict.js'
@@ -23,11 +26,14 @@ interface Header {
   remove(name: string): void
 }
 
+/** @haraka/email-address: `address` is a string in Haraka 3.3, a method in older releases */
+type Address = { address: string | (() => string) }
+
 interface Transaction {
   uuid: string
   header: Header
-  /** @haraka/email-address: `address` is a string in Haraka 3.3, a method in older releases */
-  mail_from?: { address: string | (() => string) } | null
+  mail_from?: Address | null
+  rcpt_to?: Address[]
   notes: Record<string, unknown> & { set?(path: string, value: unknown): void }
   results: { add(plugin: unknown, obj: Record<string, unknown>): void }
   message_stream: {
@@ -43,7 +49,7 @@ interface Connection {
   uuid: string
   transaction?: Transaction | null
   relaying: boolean
-  remote: { ip: string | null; is_private?: boolean }
+  remote: { ip: string | null; host?: string | null; is_private?: boolean }
   local: { host?: string }
   hello: { host: string | null }
   notes: Record<string, unknown>
@@ -69,6 +75,7 @@ export interface ShopNoticePlugin {
   shopNotice?: ShopNoticeState
   load_shop_notice_config(fromWatcher?: boolean): void
   scan_message(next: Next, connection: Connection): void
+  record_quarantine(next: Next, connection: Connection): void
 }
 
 const resolverKey = (s: Settings): string => JSON.stringify([s.dns, s.cache])
@@ -85,6 +92,8 @@ const newResolver = (s: Settings): CachedResolver =>
 export function register(this: ShopNoticePlugin): void {
   this.load_shop_notice_config()
   this.register_hook('data_post', 'scan_message')
+  // after core queue/quarantine stored a message (and before the client hears 250): the sidecar
+  this.register_hook('queue_ok', 'record_quarantine')
   const mode = this.shopNotice?.settings.actions.mode
   const plugins = this.config.get('plugins', 'list')
   if ((mode === 'quarantine' || mode === 'reject') && Array.isArray(plugins) && !plugins.includes('queue/quarantine')) {
@@ -175,10 +184,11 @@ function takeCoreFragments(connection: Connection, txn: Transaction): string[] {
 /** The methods our own header reports: other plugins' fragments for them are not repeated. */
 const OUR_METHODS = /^\s*(spf|dkim|dmarc|arc)\s*=/i
 
-const envelopeSender = (txn: Transaction): string => {
-  const a = txn.mail_from?.address
-  return (typeof a === 'function' ? a.call(txn.mail_from) : a) ?? ''
+const addressOf = (a: Address | null | undefined): string => {
+  const v = a?.address
+  return (typeof v === 'function' ? v.call(a) : v) ?? ''
 }
+const envelopeSender = (txn: Transaction): string => addressOf(txn.mail_from)
 
 const skipReason = (connection: Connection, settings: Settings): string | undefined => {
   if (settings.skip.relaying && connection.relaying) return 'relaying'
@@ -186,10 +196,40 @@ const skipReason = (connection: Connection, settings: Settings): string | undefi
   return undefined
 }
 
+/** The quarantine folder core queue/quarantine writes (its quarantine.ini; relative to Haraka's folder). */
+const quarantineDir = (plugin: ShopNoticePlugin): string => quarantineDirOf(plugin.config.get('quarantine.ini'), process.cwd())
+
 export function scan_message(this: ShopNoticePlugin, next: Next, connection: Connection): void {
   const txn = connection.transaction
+  if (!txn || !this.shopNotice) return next()
+  const released = txn.header.get_all(RELEASE_HEADER)
+  if (!released.length) return scanTransaction.call(this, next, connection, txn)
+  // a copy an admin released from the quarantine (`shop-notice quarantine release`) carries the
+  // one-time token of its release claim: it passes as it was held. Any other such header is forged.
+  const value = released.length === 1 ? (released[0] ?? '') : ''
+  new QuarantineStore(quarantineDir(this))
+    .useToken(value)
+    .catch(() => undefined)
+    .then((release) => {
+      if (connection.transaction !== txn) return next()
+      if (release) {
+        txn.results.add(this, { skip: 'released', emit: true })
+        connection.loginfo(this, `released from quarantine id=${release.id} by=${release.by}: passed as held, not scanned again`)
+        return next()
+      }
+      txn.remove_header(RELEASE_HEADER)
+      connection.logwarn(this, `removed ${released.length} ${RELEASE_HEADER} header(s) without a valid release token`)
+      scanTransaction.call(this, next, connection, txn)
+    })
+    .catch((err: unknown) => {
+      connection.logerror(this, `internal error, message passed unscanned: ${(err as Error)?.stack ?? String(err)}`)
+      next()
+    })
+}
+
+function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connection, txn: Transaction): void {
   const state = this.shopNotice
-  if (!txn || !state) return next()
+  if (!state) return next()
   const { settings } = state
   const authservId = settings.main.authserv_id || connection.local.host || 'localhost'
 
@@ -261,9 +301,22 @@ function apply(
     }
   }
   if (action === 'quarantine') {
-    // core queue/quarantine stores the message whole and answers 250; OK keeps it from being delivered too
+    // core queue/quarantine stores the message whole, then answers with quarantine_action: OK keeps
+    // it from being delivered too. Core reads the action even when it could not store the file
+    // (a failed link): then the sender is asked to try again, so that the message is never lost.
     txn.notes.quarantine = true
-    txn.notes.quarantine_action = [constants.OK, 'Message accepted']
+    Object.defineProperty(txn.notes, 'quarantine_action', {
+      configurable: true,
+      enumerable: true,
+      get: () =>
+        typeof txn.notes.quarantined === 'string'
+          ? [constants.OK, 'Message accepted']
+          : [constants.DENYSOFT, 'Message could not be stored, try again later'],
+      // another plugin may still set its own action: it then stands as given
+      set: (value: unknown) => {
+        Object.defineProperty(txn.notes, 'quarantine_action', { value, writable: true, configurable: true, enumerable: true })
+      },
+    })
   }
 
   const reason = `${result.verdict}(${result.brand ?? '-'})`
@@ -285,4 +338,46 @@ function apply(
         : { pass: reason }
   txn.results.add(this, { ...outcome, verdict: result.verdict, score: result.score, action, emit: true })
   return action
+}
+
+/**
+ * queue_ok: when core queue/quarantine has stored the message (txn.notes.quarantined is
+ * its file), writes the sidecar next to it (atomically), so that `shop-notice quarantine
+ * list` needs no rescan. Runs before the client hears 250. A failure is logged: the
+ * message itself is held either way, and `list` then reads its headers instead.
+ */
+export function record_quarantine(this: ShopNoticePlugin, next: Next, connection: Connection): void {
+  const txn = connection.transaction
+  const stored = txn?.notes.quarantined
+  if (!txn || typeof stored !== 'string') return next()
+  const settings = this.shopNotice?.settings
+  const file = path.resolve(stored)
+  const authservId = settings?.main.authserv_id || connection.local.host || 'localhost'
+  const header = (name: string): string | undefined => txn.header.get_all(name)[0]?.replace(/\r?\n$/, '')
+  fs.promises
+    .stat(file)
+    .then((st) =>
+      writeSidecar(
+        file,
+        buildSidecar({
+          id: txn.uuid,
+          received: new Date(),
+          remote: { ip: connection.remote.ip, host: connection.remote.host ?? null, helo: connection.hello.host },
+          envelope: { from: envelopeSender(txn), to: (txn.rcpt_to ?? []).map(addressOf) },
+          headers: { from: header('From'), subject: header('Subject'), messageId: header('Message-ID') },
+          size: st.size,
+          summary: txn.notes.shop_notice,
+          scores: settings?.scores ?? {},
+          authenticationResults: txn.header
+            .get_all(AR_HEADER)
+            .filter((v) => isOurAuthResults(v, authservId))
+            .map((v) => v.replace(/\r?\n$/, '')),
+        }),
+      ),
+    )
+    .then(
+      (sidecar) => connection.loginfo(this, `quarantined id=${txn.uuid} file=${file} sidecar=${sidecar}`),
+      (err: unknown) => connection.logerror(this, `quarantined id=${txn.uuid} file=${file}, but its sidecar could not be written: ${(err as Error).message}`),
+    )
+    .finally(() => next())
 }

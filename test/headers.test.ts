@@ -44,7 +44,15 @@ t.test('our authserv-id is recognised in every spelling', async (t) => {
     'mx.example.net',
   ]
   for (const v of ours) t.ok(isOurAuthResults(v, 'mx.example.net'), JSON.stringify(v))
-  const others = ['mx.example.org; dmarc=pass', 'mx.example.net.evil.example; dmarc=pass', 'x-mx.example.net; spf=pass', '; dmarc=pass']
+  const others = [
+    'mx.example.org; dmarc=pass',
+    'mx.example.net.evil.example; dmarc=pass',
+    'x-mx.example.net; spf=pass',
+    '; dmarc=pass',
+    // encoded, but another relay's id: kept (decoding must work, not fail into "ours")
+    '=?utf-8?q?mx.example.org?=; dmarc=pass',
+    'mx.example.org (=?utf-8?q?caf=C3=A9?=); spf=pass',
+  ]
   for (const v of others) t.notOk(isOurAuthResults(v, 'mx.example.net'), JSON.stringify(v))
 })
 

@@ -113,6 +113,9 @@ t.test('a spoof of a registered brand is quarantined, forged verdicts removed', 
   t.match(ours[0], /spf=fail[\s\S]*dkim=none[\s\S]*dmarc=fail[\s\S]*arc=none/)
   t.ok(ars.some((v: string) => v.startsWith('mx.other.example')), 'another server\'s results are kept')
   t.equal(conn.transaction.notes.quarantine, true)
+  // core queue/quarantine reads the action after it tried to store the file: 4xx unless it did
+  t.same(conn.transaction.notes.quarantine_action, [constants.DENYSOFT, 'Message could not be stored, try again later'])
+  conn.transaction.notes.quarantined = '/var/spool/haraka/quarantine/20260521/x'
   t.same(conn.transaction.notes.quarantine_action, [constants.OK, 'Message accepted'])
   t.equal(conn.transaction.notes.shop_notice.verdict, 'spoofed')
   const res = conn.transaction.results.get('shop-notice')

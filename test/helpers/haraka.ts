@@ -92,10 +92,14 @@ export function parseStored(file: string, raw: Buffer): StoredMessage {
   }
 }
 
+/** shop-notice's own files next to a quarantined message (src/quarantine.ts), and temporary files */
+const NOT_A_MESSAGE = /^\.|\.(json|release|release-used|tmp)$/
+
 const readDir = (dir: string): StoredMessage[] => {
   if (!fs.existsSync(dir)) return []
   return fs
     .readdirSync(dir)
+    .filter((f) => !NOT_A_MESSAGE.test(f))
     .sort()
     .map((f) => path.join(dir, f))
     .filter((f) => fs.statSync(f).isFile())

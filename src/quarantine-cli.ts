@@ -1,0 +1,444 @@
+/**
+ * `shop-notice quarantine list|show|release|delete|purge`: the admin's view of the
+ * folder core queue/quarantine writes (src/quarantine.ts does the work). Exit 0 when
+ * done, 1 for a runtime failure (not found, already released, the next hop refused…),
+ * 2 for a usage error or an invalid configuration.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import harakaConfig from 'haraka-config'
+
+import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
+import {
+  AlreadyReleasedError,
+  type Entry,
+  type ListFilter,
+  NotFoundError,
+  QuarantineStore,
+  ReleaseError,
+  type Status,
+  isReleaser,
+  parseDuration,
+  parseHeaderBlock,
+  quarantineDirOf,
+  readHead,
+  releaseEntry,
+  sanitizeText,
+} from './quarantine.js'
+import { SYMBOLS, isSymbolName } from './symbols.js'
+
+export interface Io {
+  out(line: string): void
+  err(line: string): void
+}
+
+export const QUARANTINE_USAGE = `Usage: shop-notice quarantine COMMAND [options]
+
+Commands:
+  list [filters] [--json]   held messages, newest first, one per line:
+                            ID<TAB>received<TAB>status<TAB>verdict<TAB>score<TAB>brand<TAB>sender<TAB>recipients<TAB>subject
+      --since DATE          held at or after DATE (YYYY-MM-DD local day, or an ISO 8601 time)
+      --until DATE          held before the end of DATE
+      --date DAY            held on DAY (YYYY-MM-DD)
+      --brand ID            claimed brand (- for none)
+      --verdict V           spoofed, suspicious, … (- for unknown)
+      --recipient TEXT      an envelope recipient contains TEXT (case-insensitive)
+      --status S            held, releasing, released or unknown
+      --limit N             at most N lines
+  show ID [--json|--raw]    headers, verdict, signals with their explanations, authentication
+  release ID                send it on, unchanged but for an ${'X-Shop-Notice-Released'} header; at most once
+      --host HOST           next hop (default: [quarantine] release_host, 127.0.0.1)
+      --port PORT           its port (default: [quarantine] release_port, 2525)
+      --by NAME             who releases (default: $SUDO_USER, else the login name)
+      --from ADDR           envelope sender instead of the recorded one (use "" for <>)
+      --to ADDR             envelope recipient instead of the recorded ones (repeatable)
+  delete ID                 remove a held message and what is kept with it
+  purge --older-than AGE    remove messages held longer than AGE (30d, 12h, 2w, 90m)
+      --dry-run             only list what would be removed
+
+Options for every command:
+  --dir DIR                 the quarantine folder (default: quarantine_path of the Haraka
+                            folder's config/quarantine.ini, as core queue/quarantine reads it)
+  --config DIR              the Haraka folder (default: the current folder)
+  -h, --help                this text
+
+ID is a message's id (its file name, Haraka's transaction uuid) or a unique prefix of it.
+`
+
+class UsageError extends Error {}
+
+const COMMON = {
+  dir: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** The Haraka folder: --config, else the current folder. */
+const harakaDirOf = (values: { config?: string | undefined }): string => path.resolve(values.config ?? process.cwd())
+
+/** --dir, else quarantine_path of <haraka>/config/quarantine.ini (relative to the Haraka folder), else core's default. */
+function storeFor(values: { dir?: string | undefined; config?: string | undefined }): QuarantineStore {
+  if (values.dir) return new QuarantineStore(path.resolve(values.dir))
+  const haraka = harakaDirOf(values)
+  const cfg = (harakaConfig as unknown as { module_config(d: string): HarakaConfig }).module_config(haraka)
+  return new QuarantineStore(quarantineDirOf(cfg.get('quarantine.ini'), haraka))
+}
+
+/** shop-notice.ini as the plugin reads it in the Haraka folder (package defaults, then the folder's). */
+function settingsFor(values: { config?: string | undefined }): { settings: Settings; warnings: readonly string[] } {
+  const haraka = harakaDirOf(values)
+  const root = path.resolve(__dirname, '..', '..')
+  const cfg = (harakaConfig as unknown as { module_config(d: string, o?: string): HarakaConfig }).module_config(
+    root,
+    fs.existsSync(path.join(haraka, 'config')) ? haraka : undefined,
+  )
+  const { value, warnings } = loadSettings(harakaSource(cfg))
+  return { settings: value, warnings }
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0')
+
+/** Local time with its offset: `2026-05-21T19:00:01+09:00`. */
+export function localTime(d: Date): string {
+  const off = -d.getTimezoneOffset()
+  const sign = off >= 0 ? '+' : '-'
+  const a = Math.abs(off)
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`
+}
+
+/** `YYYY-MM-DD` is a local day: its start (or, for `end`, the next day's start); anything else an ISO 8601 time. */
+export function parseDate(s: string, what: string, end = false): Date {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s)
+  if (day) {
+    const [y, m, d] = [Number(day[1]), Number(day[2]) - 1, Number(day[3])]
+    const start = new Date(y, m, d)
+    if (start.getFullYear() !== y || start.getMonth() !== m || start.getDate() !== d) throw new UsageError(`${what} ${s}: no such day`)
+    return end ? new Date(y, m, d + 1) : start
+  }
+  if (/^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s))) return new Date(s)
+  throw new UsageError(`${what} ${s}: expected YYYY-MM-DD or an ISO 8601 time`)
+}
+
+const STATUSES: readonly Status[] = ['held', 'releasing', 'released', 'unknown']
+
+const dash = (s: string | null | undefined): string => (s === null || s === undefined || s === '' ? '-' : s)
+const cell = (s: string | null | undefined, max = 200): string => dash(s === null || s === undefined ? s : sanitizeText(s, max))
+const scoreText = (n: number | null): string => (n === null ? '-' : String(Math.round(n * 100) / 100))
+
+function listLine(e: Entry): string {
+  const i = e.info
+  const sender = e.source === 'sidecar' ? (i.envelope.from ? i.envelope.from : '<>') : '-'
+  return [
+    e.id,
+    localTime(e.received),
+    e.status,
+    dash(i.verdict),
+    scoreText(i.score),
+    cell(i.brand, 64),
+    cell(sender),
+    cell(i.envelope.to.join(',')),
+    cell(i.subject),
+  ].join('\t')
+}
+
+function listJson(e: Entry): Record<string, unknown> {
+  const i = e.info
+  return {
+    id: e.id,
+    file: e.file,
+    received: e.received.toISOString(),
+    status: e.status,
+    verdict: i.verdict,
+    score: i.score,
+    brand: i.brand,
+    kind: i.kind,
+    sender: e.source === 'sidecar' ? i.envelope.from : null,
+    recipients: i.envelope.to,
+    subject: i.subject,
+    from: i.from,
+    remote_ip: i.remote.ip,
+    signals: i.signals.map((s) => s.symbol),
+    size: e.size,
+    source: e.source,
+    ...(e.sidecarProblem ? { sidecar_problem: e.sidecarProblem } : {}),
+  }
+}
+
+/** A release record for people: without the one-time token. */
+const releaseView = (e: Entry): Record<string, unknown> | null => {
+  if (!e.release) return null
+  const { token: _token, ...rest } = e.release
+  return rest
+}
+
+const description = (symbol: string): string => (isSymbolName(symbol) ? SYMBOLS[symbol].description : 'not a signal this version knows')
+
+async function show(io: Io, e: Entry, mode: 'text' | 'json' | 'raw'): Promise<void> {
+  if (mode === 'raw') {
+    // the stored bytes, exactly: for a pipe (`| less`, `> copy.eml`)
+    process.stdout.write(await fs.promises.readFile(e.file))
+    return
+  }
+  const head = await readHead(e.file)
+  const fields = parseHeaderBlock(head)
+  const i = e.info
+  if (mode === 'json') {
+    io.out(
+      JSON.stringify({
+        ...listJson(e),
+        message_id: i.message_id,
+        remote: i.remote,
+        envelope: e.source === 'sidecar' ? i.envelope : null,
+        action: i.action,
+        signals: i.signals.map((s) => ({ ...s, description: description(s.symbol) })),
+        auth: i.auth,
+        authentication_results: i.authentication_results,
+        release: releaseView(e),
+        headers: fields.map((f) => ({ name: f.name, value: f.raw })),
+      }),
+    )
+    return
+  }
+  const row = (label: string, value: string): void => io.out(`${label.padEnd(10)} ${value}`)
+  row('ID', e.id)
+  row('File', `${e.file} (${e.size} bytes)`)
+  const client = i.remote.ip ? ` from ${i.remote.ip}${i.remote.host ? ` (${cell(i.remote.host, 255)})` : ''}${i.remote.helo ? ` HELO ${cell(i.remote.helo, 255)}` : ''}` : ''
+  row('Received', `${localTime(e.received)}${client}`)
+  if (e.source === 'sidecar') {
+    row('Envelope', `MAIL FROM:<${cell(i.envelope.from, 320).replace(/^-$/, '')}> RCPT TO:${i.envelope.to.map((t) => `<${cell(t, 320)}>`).join(',')}`)
+  } else {
+    row('Envelope', `unknown: ${e.sidecarProblem ? `sidecar unusable (${e.sidecarProblem})` : 'no sidecar'}; what follows is read from the headers`)
+  }
+  row('From', cell(i.from))
+  row('Subject', cell(i.subject))
+  const r = e.release
+  row('Status', r ? `${e.status}: by ${cell(r.by, 64)} at ${r.at} to ${cell(r.to, 300)}${r.reply ? ` (${cell(r.reply)})` : ''}${r.error ? ` (${cell(r.error)})` : ''}` : e.status)
+  row('Verdict', `${dash(i.verdict)}  score=${scoreText(i.score)}  brand=${cell(i.brand, 64)}  kind=${cell(i.kind, 64)}${i.action ? `  action=${i.action}` : ''}`)
+  io.out('')
+  io.out('Signals')
+  if (!i.signals.length) io.out('  (none)')
+  for (const s of i.signals) {
+    const score = s.score === null ? '' : s.score > 0 ? `+${scoreText(s.score)}` : scoreText(s.score)
+    io.out(`  ${score.padStart(5)}  ${s.symbol}${s.options.length ? `  ${s.options.map((o) => cell(o, 200)).join(', ')}` : ''}`)
+    io.out(`         ${description(s.symbol)}`)
+  }
+  io.out('')
+  io.out('Authentication')
+  if (i.auth) io.out(`  spf=${i.auth.spf} dkim=${i.auth.dkim.join(',') || 'none'} dmarc=${i.auth.dmarc} arc=${i.auth.arc}`)
+  for (const ar of i.authentication_results) io.out(`  Authentication-Results: ${sanitizeText(ar, 4000)}`)
+  if (!i.auth && !i.authentication_results.length) io.out('  (not recorded)')
+  io.out('')
+  io.out('Headers')
+  for (const f of fields) {
+    // one line per stored line: continuation lines stay indented under their field
+    const [first, ...more] = `${f.name}: ${f.raw}`.split('\n')
+    io.out(`  ${sanitizeText(first ?? '', 2000)}`)
+    for (const line of more) io.out(`      ${sanitizeText(line, 2000)}`)
+  }
+}
+
+function releaser(given: string | undefined): string {
+  if (given !== undefined) return given
+  const sudo = process.env.SUDO_USER
+  if (sudo && isReleaser(sudo)) return sudo
+  try {
+    return os.userInfo().username
+  } catch {
+    return 'unknown'
+  }
+}
+
+const PORT_RE = /^\d{1,5}$/
+
+export async function quarantineCommand(argv: readonly string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
+  const [sub, ...rest] = argv
+  const usage = (msg: string): number => {
+    io.err(`shop-notice: ${msg}`)
+    io.err(QUARANTINE_USAGE)
+    return 2
+  }
+  if (!sub) return usage('quarantine: no command given')
+  if (sub === '-h' || sub === '--help' || sub === 'help') {
+    io.out(QUARANTINE_USAGE)
+    return 0
+  }
+  try {
+    switch (sub) {
+      case 'list':
+        return await listCommand(rest, io)
+      case 'show':
+        return await showCommand(rest, io)
+      case 'release':
+        return await releaseCommand(rest, io, now)
+      case 'delete':
+        return await deleteCommand(rest, io)
+      case 'purge':
+        return await purgeCommand(rest, io, now)
+      default:
+        return usage(`quarantine: unknown command: ${sub}`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return usage(`quarantine ${sub}: ${(err as Error).message}`)
+    if (err instanceof NotFoundError || err instanceof ReleaseError || err instanceof AlreadyReleasedError) {
+      io.err(`shop-notice: ${err.message}`)
+      return 1
+    }
+    io.err(`shop-notice: quarantine ${sub}: ${(err as Error).message}`)
+    return 1
+  }
+}
+
+function oneId(positionals: readonly string[]): string {
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give one ID' : 'no ID given')
+  const id = positionals[0]!
+  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError(`${JSON.stringify(id)} is not a message id`)
+  return id
+}
+
+async function listCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      ...COMMON,
+      json: { type: 'boolean' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      date: { type: 'string' },
+      brand: { type: 'string' },
+      verdict: { type: 'string' },
+      recipient: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+    },
+  })
+  if (values.help) return help(io)
+  if (positionals.length) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}`)
+  if (values.date && (values.since || values.until)) throw new UsageError('--date excludes --since and --until')
+  if (values.status !== undefined && !(STATUSES as readonly string[]).includes(values.status)) {
+    throw new UsageError(`--status ${values.status}: expected one of ${STATUSES.join(', ')}`)
+  }
+  let limit: number | undefined
+  if (values.limit !== undefined) {
+    if (!/^\d+$/.test(values.limit) || Number(values.limit) < 1) throw new UsageError(`--limit ${values.limit}: expected a positive integer`)
+    limit = Number(values.limit)
+  }
+  const since = values.date ?? values.since
+  const until = values.date ?? values.until
+  const filter: ListFilter = {
+    ...(since ? { since: parseDate(since, values.date ? '--date' : '--since') } : {}),
+    ...(until ? { until: parseDate(until, values.date ? '--date' : '--until', true) } : {}),
+    ...(values.brand !== undefined ? { brand: values.brand } : {}),
+    ...(values.verdict !== undefined ? { verdict: values.verdict } : {}),
+    ...(values.recipient !== undefined ? { recipient: values.recipient } : {}),
+    ...(values.status !== undefined ? { status: values.status as Status } : {}),
+  }
+  const entries = (await storeFor(values).list(filter)).slice(0, limit)
+  for (const e of entries) io.out(values.json ? JSON.stringify(listJson(e)) : listLine(e))
+  return 0
+}
+
+async function showCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { ...COMMON, json: { type: 'boolean' }, raw: { type: 'boolean' } },
+  })
+  if (values.help) return help(io)
+  if (values.json && values.raw) throw new UsageError('--json and --raw exclude each other')
+  const id = oneId(positionals)
+  const e = await storeFor(values).find(id)
+  await show(io, e, values.raw ? 'raw' : values.json ? 'json' : 'text')
+  return 0
+}
+
+async function releaseCommand(argv: readonly string[], io: Io, now: () => Date): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      ...COMMON,
+      host: { type: 'string' },
+      port: { type: 'string' },
+      by: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string', multiple: true },
+    },
+  })
+  if (values.help) return help(io)
+  const id = oneId(positionals)
+  if (values.port !== undefined && !(PORT_RE.test(values.port) && Number(values.port) > 0 && Number(values.port) < 65536)) {
+    throw new UsageError(`--port ${values.port}: expected 1-65535`)
+  }
+  if (values.host !== undefined && !/^[A-Za-z0-9.:[\]-]+$/.test(values.host)) throw new UsageError(`--host ${values.host}: not a host name or address`)
+  const by = releaser(values.by)
+  if (!isReleaser(by)) {
+    throw new UsageError(`releaser ${JSON.stringify(by)} (${values.by !== undefined ? '--by' : 'the login name'}): letters, digits and . _ @ + - only (at most 64); give --by NAME`)
+  }
+  if ((values.from !== undefined) !== (values.to !== undefined)) throw new UsageError('--from and --to go together')
+
+  let settings: Settings
+  try {
+    const loaded = settingsFor(values)
+    for (const w of loaded.warnings) io.err(`shop-notice: warning: ${w}`)
+    settings = loaded.settings
+  } catch (err) {
+    io.err(`shop-notice: invalid configuration: ${(err as Error).message}`)
+    return 2
+  }
+  const store = storeFor(values)
+  const e = await store.find(id)
+  const target = {
+    host: (values.host ?? settings.quarantine.release_host).replace(/^\[(.*)\]$/, '$1'),
+    port: values.port !== undefined ? Number(values.port) : settings.quarantine.release_port,
+    timeoutMs: settings.quarantine.release_timeout_ms,
+  }
+  const released = await releaseEntry(store, e, {
+    by,
+    now: now(),
+    target,
+    ...(values.to ? { envelope: { from: values.from ?? '', to: values.to } } : {}),
+  })
+  io.out(`released ${e.id} to ${released.record.to}: ${sanitizeText(released.record.reply ?? '')}`)
+  io.out(`  ${released.header.replace(/; token=[0-9a-f]+$/, '')}`)
+  return 0
+}
+
+async function deleteCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { ...COMMON } })
+  if (values.help) return help(io)
+  const id = oneId(positionals)
+  const store = storeFor(values)
+  const e = await store.find(id)
+  await store.remove(e)
+  io.out(`deleted ${e.id} (${e.file})`)
+  return 0
+}
+
+async function purgeCommand(argv: readonly string[], io: Io, now: () => Date): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { ...COMMON, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  })
+  if (values.help) return help(io)
+  if (positionals.length) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}`)
+  const age = values['older-than']
+  if (age === undefined) throw new UsageError('--older-than AGE is required (e.g. 30d)')
+  const ms = parseDuration(age)
+  if (ms === undefined) throw new UsageError(`--older-than ${age}: expected a number and m, h, d or w (e.g. 30d)`)
+  const cutoff = new Date(now().getTime() - ms)
+  const dry = Boolean(values['dry-run'])
+  const { removed, bytes } = await storeFor(values).purge(cutoff, dry)
+  for (const e of removed) io.out(`${dry ? 'would delete' : 'deleted'}\t${e.id}\t${localTime(e.received)}\t${e.status}`)
+  io.out(`${dry ? 'would purge' : 'purged'} ${removed.length} message(s), ${bytes} bytes, held before ${localTime(cutoff)}`)
+  return 0
+}
+
+function help(io: Io): number {
+  io.out(QUARANTINE_USAGE)
+  return 0
+}
+

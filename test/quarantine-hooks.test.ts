@@ -1,0 +1,170 @@
+/**
+ * The plugin's side of the quarantine, through haraka-test-fixtures: the sidecar
+ * written when core queue/quarantine has stored a message (queue_ok), the answer core
+ * gives when it could not, and a released copy coming back through the plugin.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import t, { type Test } from 'tap'
+
+import { PACKAGE_ROOT } from '../dist/src/cli.js'
+import { QuarantineStore, formatReleaseHeader, rfc5322Date } from '../dist/src/quarantine.js'
+import { loadMessage } from './helpers/haraka-txn'
+import { makeMessage, mailbox } from './helpers/messages'
+
+const fixtures = require('haraka-test-fixtures')
+const constants = require('haraka-constants')
+
+const AUTHSERV = 'mx.test.example'
+
+let dnsPort = 0
+t.before(async () => {
+  const dns = await fixtures.dns.start({
+    'testshop.jp': { txt: ['v=spf1 ip4:192.0.2.10 -all'], a: ['192.0.2.10'] },
+    '_dmarc.testshop.jp': { txt: ['v=DMARC1; p=reject'] },
+  })
+  dnsPort = dns.port
+  t.teardown(() => dns.close())
+})
+
+/** A plugin in quarantine mode whose quarantine.ini points at a fresh folder. */
+function makePlugin(t: Test) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-qhooks-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const quarantine = path.join(dir, 'quarantine')
+  fs.mkdirSync(path.join(dir, 'config'))
+  fs.writeFileSync(
+    path.join(dir, 'config', 'shop-notice.ini'),
+    `[main]\nauthserv_id=${AUTHSERV}\n[dns]\nservers=127.0.0.1:${dnsPort}\ntimeout_ms=300\nmessage_timeout_ms=1500\n[actions]\nmode=quarantine\n`,
+  )
+  fs.writeFileSync(path.join(dir, 'config', 'shop-notice.retailers.yaml'), 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp]\n')
+  fs.writeFileSync(path.join(dir, 'config', 'quarantine.ini'), `quarantine_path=${quarantine}\n`)
+  const plugin = fixtures.makePlugin('shop-notice', { register: false })
+  plugin.config = plugin.config.module_config(PACKAGE_ROOT, dir)
+  plugin.register()
+  return { plugin, quarantine }
+}
+
+function connection() {
+  const conn = fixtures.makeConnection({ ip: '203.0.113.5', helo: 'client.example', mailFrom: 'notice@testshop.jp', rcptTo: ['user@example.net', 'other@example.net'] })
+  conn.transaction.cfg = { ...conn.transaction.cfg, headers: { ...conn.transaction.cfg.headers, max_lines: 1000 } }
+  const logs: string[] = []
+  for (const level of ['loginfo', 'logwarn', 'logerror']) conn[level] = (_p: unknown, msg: string) => logs.push(`${level} ${msg}`)
+  return { conn, logs }
+}
+
+const spoof = (extraHeaders: string[] = []) =>
+  makeMessage({ extraHeaders, from: mailbox('テストショップ', 'notice@testshop.jp'), subject: '【テストショップ】ご入金確認', body: 'ご入金を確認しました。\nご注文番号: 1234\n' })
+
+async function dataPost(plugin: unknown, conn: { transaction: unknown }, raw: Buffer) {
+  await loadMessage(conn.transaction as never, raw)
+  return fixtures.callDataPost(plugin, conn)
+}
+
+/** What core queue/quarantine does when it stored a message: the file, and notes.quarantined. */
+function coreStores(quarantine: string, conn: { transaction: { uuid: string; notes: Record<string, unknown> } }, raw: Buffer): string {
+  const day = path.join(quarantine, '20260521')
+  fs.mkdirSync(day, { recursive: true })
+  const file = path.join(day, conn.transaction.uuid)
+  fs.writeFileSync(file, raw.toString('latin1').replace(/\r\n/g, '\n'), 'latin1')
+  conn.transaction.notes.quarantined = file
+  return file
+}
+
+const queueOk = (plugin: { record_quarantine(next: () => void, conn: unknown): void }, conn: unknown) =>
+  new Promise<void>((resolve) => plugin.record_quarantine(() => resolve(), conn))
+
+t.test('queue_ok writes the sidecar next to the message core stored', async (t) => {
+  const { plugin, quarantine } = makePlugin(t)
+  t.ok(plugin.hooks.queue_ok?.includes('record_quarantine'), 'queue_ok is hooked')
+  const { conn, logs } = connection()
+  await dataPost(plugin, conn, spoof())
+  t.equal(conn.transaction.notes.quarantine, true, 'held')
+  t.same(conn.transaction.notes.quarantine_action, [constants.DENYSOFT, 'Message could not be stored, try again later'], 'not stored yet: core would answer 4xx')
+  const file = coreStores(quarantine, conn, spoof())
+  t.same(conn.transaction.notes.quarantine_action, [constants.OK, 'Message accepted'], 'stored: 250')
+
+  await queueOk(plugin, conn)
+  const sidecar = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'))
+  t.match(sidecar, {
+    version: 1,
+    id: conn.transaction.uuid,
+    verdict: 'spoofed',
+    brand: 'testshop',
+    kind: 'payment',
+    action: 'quarantine',
+    envelope: { from: 'notice@testshop.jp', to: ['user@example.net', 'other@example.net'] },
+    subject: '【テストショップ】ご入金確認',
+    remote: { ip: '203.0.113.5', helo: 'client.example' },
+    auth: { spf: 'fail', dmarc: 'fail' },
+    size: fs.statSync(file).size,
+  })
+  t.ok(sidecar.signals.some((s: { symbol: string; score: number }) => s.symbol === 'BRAND_NOT_AUTHENTICATED' && s.score > 0), 'signals with their scores')
+  t.match(sidecar.authentication_results, [/^mx\.test\.example;/], 'our Authentication-Results')
+  t.same(fs.readdirSync(path.dirname(file)).sort(), [path.basename(file), `${path.basename(file)}.json`], 'no temporary file left behind')
+  t.match(logs.join('\n'), /quarantined id=\S+ file=\S+ sidecar=\S+\.json/)
+
+  const listed = await new QuarantineStore(quarantine).list()
+  t.match(listed, [{ id: conn.transaction.uuid, source: 'sidecar', status: 'held' }], 'listed from the sidecar')
+})
+
+t.test('queue_ok does nothing for a message core did not store, and never fails the message', async (t) => {
+  const { plugin, quarantine } = makePlugin(t)
+  const { conn, logs } = connection()
+  await dataPost(plugin, conn, spoof())
+  await queueOk(plugin, conn)
+  t.notOk(fs.existsSync(quarantine), 'nothing written')
+
+  conn.transaction.notes.quarantined = path.join(quarantine, 'gone', 'x')
+  await queueOk(plugin, conn)
+  t.match(logs.join('\n'), /logerror quarantined id=\S+ file=\S+, but its sidecar could not be written: ENOENT/, 'a failure is logged, next() is called')
+
+  const { conn: other } = connection()
+  other.transaction.notes.quarantine_action = [constants.OK, 'mine']
+  t.same(other.transaction.notes.quarantine_action, [constants.OK, 'mine'], 'other plugins still set their own action')
+})
+
+t.test('a released copy passes once, as it was held; a forged release header is removed', async (t) => {
+  const { plugin, quarantine } = makePlugin(t)
+  // a message held earlier, and its release being sent right now
+  const { conn: first } = connection()
+  await dataPost(plugin, first, spoof())
+  // core stores the message as it is now: with our headers
+  const asHeld = await new Promise<Buffer>((resolve) => first.transaction.message_stream.get_data(resolve))
+  t.match(asHeld.toString('utf8'), /^X-Shop-Notice: spoofed;/m)
+  const file = coreStores(quarantine, first, asHeld)
+  await queueOk(plugin, first)
+  const store = new QuarantineStore(quarantine)
+  const entry = await store.find(first.transaction.uuid)
+  const token = '0123456789abcdef0123456789abcdef'
+  await store.claim(entry, { state: 'sending', by: 'alice', at: new Date().toISOString(), to: '127.0.0.1:2525', token })
+  const stored = fs.readFileSync(file)
+  const header = (tok: string) => `X-Shop-Notice-Released: ${formatReleaseHeader({ by: 'alice', at: rfc5322Date(new Date()), id: entry.id, token: tok })}`
+
+  const { conn: wrong, logs: wrongLogs } = connection()
+  await dataPost(plugin, wrong, Buffer.concat([Buffer.from(`${header('f'.repeat(32))}\r\n`), stored]))
+  t.same(wrong.transaction.header.get_all('X-Shop-Notice-Released'), [], 'a wrong token: the header is removed')
+  t.equal(wrong.transaction.notes.quarantine, true, '... and the message is scanned and held')
+  t.match(wrongLogs.join('\n'), /logwarn removed 1 X-Shop-Notice-Released header\(s\) without a valid release token/)
+
+  const { conn: two } = connection()
+  await dataPost(plugin, two, Buffer.concat([Buffer.from(`${header(token)}\r\n${header(token)}\r\n`), stored]))
+  t.same(two.transaction.header.get_all('X-Shop-Notice-Released'), [], 'two release headers, even with the right token: removed')
+  t.equal(two.transaction.notes.quarantine, true, '... and held')
+
+  const { conn: released, logs } = connection()
+  const r = await dataPost(plugin, released, Buffer.concat([Buffer.from(`${header(token)}\r\n`), stored]))
+  t.equal(r.rc, undefined, 'passed on')
+  t.notOk(released.transaction.notes.quarantine, 'not held again')
+  t.match(released.transaction.results.get('shop-notice').skip, ['released'])
+  t.equal(released.transaction.header.get_all('X-Shop-Notice-Released').length, 1, 'the release header stays')
+  t.match(released.transaction.header.get_all('X-Shop-Notice')[0], /^spoofed; brand=testshop/, 'the verdict it was held with stays')
+  t.match(logs.join('\n'), new RegExp(`released from quarantine id=${entry.id.replace(/\./g, '\\.')} by=alice`))
+
+  const { conn: again } = connection()
+  await dataPost(plugin, again, Buffer.concat([Buffer.from(`${header(token)}\r\n`), stored]))
+  t.equal(again.transaction.notes.quarantine, true, 'the same token a second time: held')
+  t.same(again.transaction.header.get_all('X-Shop-Notice-Released'), [])
+
+})
