@@ -6,11 +6,13 @@
  *
  * Haraka copies these exports onto its plugin object, so `this` is the plugin.
  */
+import cluster from 'node:cluster'
 import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
-import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
+import { type HarakaConfig, type Settings, harakaSource, loadSettings, parseListen } from './config.js'
 import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isOurAuthResults } from './headers.js'
+import { type ClusterLike, ClusterCollector, type MetricsServer, ShopNoticeMetrics, answerMaster, startMetricsServer } from './metrics.js'
 import { CachedResolver } from './resolver.js'
 import { type ScanResult, errorResult, scan } from './scan.js'
 import { type Action, actionFor } from './verdict.js'
@@ -59,6 +61,16 @@ export interface ShopNoticeState {
   resolverKey: string
 }
 
+/** Metrics, when `[metrics] enabled` at start-up (docs/metrics.md). */
+export interface MetricsState {
+  readonly metrics: ShopNoticeMetrics
+  /** the [metrics] settings the listener was started with: a reload cannot change them */
+  readonly started: string
+  server?: MetricsServer
+  collector?: ClusterCollector
+  stopAnswering?: () => void
+}
+
 export interface ShopNoticePlugin {
   name: string
   config: HarakaConfig
@@ -67,6 +79,7 @@ export interface ShopNoticePlugin {
   logwarn(msg: string): void
   logerror(msg: string): void
   shopNotice?: ShopNoticeState
+  shopNoticeMetrics?: MetricsState
   load_shop_notice_config(fromWatcher?: boolean): void
   scan_message(next: Next, connection: Connection): void
 }
@@ -90,6 +103,55 @@ export function register(this: ShopNoticePlugin): void {
   if ((mode === 'quarantine' || mode === 'reject') && Array.isArray(plugins) && !plugins.includes('queue/quarantine')) {
     this.logwarn(`[actions] mode=${mode}, but queue/quarantine is not in config/plugins: spoofed notices will be delivered, not held`)
   }
+  const metrics = this.shopNotice?.settings.metrics
+  if (metrics?.enabled) {
+    this.shopNoticeMetrics = { metrics: new ShopNoticeMetrics(() => this.shopNotice?.resolver), started: JSON.stringify(metrics) }
+    // init_master: the one process, or the cluster master; init_child: each cluster worker
+    this.register_hook('init_master', 'serve_metrics')
+    this.register_hook('init_child', 'answer_metrics_requests')
+  }
+}
+
+/** Starts the metrics listener: of this process alone, or (cluster master) summing every worker's figures. */
+export function serve_metrics(this: ShopNoticePlugin, next: Next, server?: { cluster?: ClusterLike }): void {
+  const m = this.shopNoticeMetrics
+  const spec = this.shopNotice?.settings.metrics.listen ?? ''
+  const listen = parseListen(spec)
+  if (!m || !listen) return next()
+  const clustered = !!server?.cluster
+  if (clustered) m.collector = new ClusterCollector(server.cluster!)
+  const collector = m.collector
+  const source = collector ? () => collector.collect() : () => Promise.resolve(m.metrics.registry)
+  startMetricsServer(listen.host, listen.port, source).then(
+    (s) => {
+      m.server = s
+      this.loginfo(`metrics at ${s.url}${clustered ? ' (the sum of every worker)' : ''}`)
+      next()
+    },
+    // mail matters more than its figures: Haraka runs on without them
+    (err: Error) => {
+      this.logerror(`metrics not served: cannot listen on ${spec}: ${err.message}`)
+      next()
+    },
+  )
+}
+
+/** In a cluster worker: answers the master's requests for this process's figures. */
+export function answer_metrics_requests(this: ShopNoticePlugin, next: Next): void {
+  const m = this.shopNoticeMetrics
+  if (m && cluster.isWorker && !m.stopAnswering) m.stopAnswering = answerMaster(m.metrics)
+  next()
+}
+
+/** Haraka calls this on shutdown: the metrics listener and the IPC handlers go. */
+export function shutdown(this: ShopNoticePlugin): void {
+  const m = this.shopNoticeMetrics
+  if (!m) return
+  m.stopAnswering?.()
+  m.stopAnswering = undefined
+  m.collector?.close()
+  void m.server?.close()
+  m.server = undefined
 }
 
 /**
@@ -109,8 +171,15 @@ export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = fa
       resolver: prev && prev.resolverKey === key ? prev.resolver : newResolver(settings),
       resolverKey: key,
     }
-    if (!first) this.loginfo(`configuration reloaded: mode=${settings.actions.mode} brands=${settings.registry.brands.size}`)
+    if (!first) {
+      this.loginfo(`configuration reloaded: mode=${settings.actions.mode} brands=${settings.registry.brands.size}`)
+      this.shopNoticeMetrics?.metrics.reloaded(true)
+      if (this.shopNoticeMetrics && JSON.stringify(settings.metrics) !== this.shopNoticeMetrics.started) {
+        this.logwarn('[metrics] changed: the metrics listener keeps its start-up settings until Haraka restarts')
+      }
+    }
   } catch (err) {
+    if (!first) this.shopNoticeMetrics?.metrics.reloaded(false)
     // only the start-up load may throw (Haraka then refuses to start, saying why); a file
     // watcher's callback must never throw into a timer
     if (first && !fromWatcher) throw err
@@ -180,7 +249,7 @@ const envelopeSender = (txn: Transaction): string => {
   return (typeof a === 'function' ? a.call(txn.mail_from) : a) ?? ''
 }
 
-const skipReason = (connection: Connection, settings: Settings): string | undefined => {
+const skipReason = (connection: Connection, settings: Settings): 'relaying' | 'private_ip' | undefined => {
   if (settings.skip.relaying && connection.relaying) return 'relaying'
   if (settings.skip.private_ip && connection.remote.is_private) return 'private_ip'
   return undefined
@@ -198,6 +267,7 @@ export function scan_message(this: ShopNoticePlugin, next: Next, connection: Con
     // a relaying client's message is not scanned, but it still cannot carry a verdict of ours
     removeForgedHeaders(txn, authservId)
     txn.results.add(this, { skip })
+    this.shopNoticeMetrics?.metrics.skipped(skip)
     return next()
   }
 
@@ -214,7 +284,9 @@ export function scan_message(this: ShopNoticePlugin, next: Next, connection: Con
     .then((result) => {
       if (connection.transaction !== txn) return next() // the client went away meanwhile
       const action = apply.call(this, connection, txn, result, settings, authservId)
-      const ms = Math.round(performance.now() - started)
+      const elapsed = performance.now() - started
+      this.shopNoticeMetrics?.metrics.scanned(result, action, elapsed / 1000)
+      const ms = Math.round(elapsed)
       const log = `verdict=${result.verdict} brand=${result.brand ?? '-'} kind=${result.kind ?? '-'} score=${result.score} signals=${result.hits.map((h) => h.symbol).join(',') || '-'} action=${action} ms=${ms}`
       if (result.verdict === 'error') connection.logerror(this, `${log} error=${JSON.stringify(result.error)}`)
       else connection.loginfo(this, log)
