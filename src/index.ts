@@ -106,9 +106,10 @@ export function register(this: ShopNoticePlugin): void {
   const metrics = this.shopNotice?.settings.metrics
   if (metrics?.enabled) {
     this.shopNoticeMetrics = { metrics: new ShopNoticeMetrics(() => this.shopNotice?.resolver), started: JSON.stringify(metrics) }
-    // init_master: the one process, or the cluster master; init_child: each cluster worker
+    // a cluster worker answers the master's requests for its figures from the moment it is loaded;
+    // init_master runs in the one process, or in the cluster master, which serves them
+    if (cluster.isWorker) this.shopNoticeMetrics.stopAnswering = answerMaster(this.shopNoticeMetrics.metrics)
     this.register_hook('init_master', 'serve_metrics')
-    this.register_hook('init_child', 'answer_metrics_requests')
   }
 }
 
@@ -134,13 +135,6 @@ export function serve_metrics(this: ShopNoticePlugin, next: Next, server?: { clu
       next()
     },
   )
-}
-
-/** In a cluster worker: answers the master's requests for this process's figures. */
-export function answer_metrics_requests(this: ShopNoticePlugin, next: Next): void {
-  const m = this.shopNoticeMetrics
-  if (m && cluster.isWorker && !m.stopAnswering) m.stopAnswering = answerMaster(m.metrics)
-  next()
 }
 
 /** Haraka calls this on shutdown: the metrics listener and the IPC handlers go. */

@@ -222,6 +222,8 @@ t.test('cluster (nodes=2): one scrape of the master sums both workers', async (t
   const url = (await until('the metrics listener', () => METRICS_AT.exec(h.output()) ?? undefined))[1]!
   t.match(h.output(), /metrics at \S+ \(the sum of every worker\)/, 'the master serves the sum')
   t.equal(h.output().match(METRICS_AT_ALL)?.length, 1, 'one listener: the workers do not listen')
+  // round-robin hands connections only to workers that listen: wait for both
+  await until('both workers to listen', () => ((h.output().match(/worker \d+ listening on/g) ?? []).length >= 2 ? true : undefined), 30_000)
   const workerPids = await until('two workers', () => {
     const pids = [...h.output().matchAll(/worker started.*?pid[=:\s"]+(\d+)/g)].map((m) => Number(m[1]))
     return pids.length >= 2 ? pids : undefined
