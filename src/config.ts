@@ -44,13 +44,14 @@ export interface Settings {
   readonly limits: { readonly max_scan_bytes: number }
   /** where `shop-notice quarantine release` sends a released message */
   readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
+  readonly metrics: { readonly enabled: boolean; readonly listen: string; readonly allow_remote: boolean }
   readonly registry: Registry
   readonly phrases: PhraseBook
   /** the registry's domains, compiled for lookalike and list checks */
   readonly domains: DomainIndex
 }
 
-type Kind = 'bool' | 'count' | 'number' | 'string' | 'list' | 'servers' | 'mode' | 'host' | 'port'
+type Kind = 'bool' | 'count' | 'number' | 'string' | 'list' | 'servers' | 'mode' | 'host' | 'port' | 'listen'
 interface KeySpec {
   readonly kind: Kind
   readonly default: boolean | number | string
@@ -88,6 +89,11 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     release_port: { kind: 'port', default: 2525 },
     release_timeout_ms: { kind: 'count', default: 30000 },
   },
+  metrics: {
+    enabled: { kind: 'bool', default: false },
+    listen: { kind: 'listen', default: '127.0.0.1:9464' },
+    allow_remote: { kind: 'bool', default: false },
+  },
 }
 
 /** The booleans haraka-config must know about to parse `true`/`false`. */
@@ -113,6 +119,25 @@ export const isServerSpec = (spec: string): boolean => {
   const port = Number(m[2])
   return net.isIP(m[1]) !== 0 && port > 0 && port < 65536
 }
+
+/** `host:port` of a listener: an IPv4 address, `[ipv6]` or `localhost`, and a port (0: any free one). */
+export function parseListen(spec: string): { host: string; port: number } | undefined {
+  const m = /^\[([0-9a-f:.]+)\]:(\d{1,5})$/i.exec(spec) ?? /^([0-9.]+|localhost):(\d{1,5})$/i.exec(spec)
+  if (!m?.[1] || !m[2]) return undefined
+  const host = m[1].toLowerCase()
+  const port = Number(m[2])
+  if (host !== 'localhost' && net.isIP(host) === 0) return undefined
+  if (port > 65535) return undefined
+  return { host, port }
+}
+
+const LOOPBACK = new net.BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
+
+/** 127.0.0.0/8, ::1 or `localhost`: reachable from this host only. */
+export const isLoopbackHost = (host: string): boolean =>
+  host === 'localhost' || (net.isIPv4(host) ? LOOPBACK.check(host, 'ipv4') : net.isIPv6(host) && LOOPBACK.check(host, 'ipv6'))
 
 function coerce(file: string, key: string, spec: KeySpec, raw: unknown): boolean | number | string | string[] {
   const bad = (what: string): never => {
@@ -153,6 +178,9 @@ function coerce(file: string, key: string, spec: KeySpec, raw: unknown): boolean
     case 'mode':
       if (typeof raw === 'string' && (MODES as readonly string[]).includes(raw)) return raw
       return bad(`expected one of ${MODES.join(', ')}`)
+    case 'listen':
+      if (typeof raw === 'string' && parseListen(raw.trim())) return raw.trim()
+      return bad('expected host:port with an IP address or localhost ([ipv6]:port), port 0-65535')
   }
 }
 
@@ -217,6 +245,16 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
   }
   if (!(t.spoofed <= t.reject)) {
     throw new ConfigError(file, '[thresholds] reject', `must be at least spoofed (${t.spoofed}), got ${t.reject}`)
+  }
+
+  const m = out.metrics as Settings['metrics']
+  const listen = parseListen(m.listen)
+  if (listen && !isLoopbackHost(listen.host) && !m.allow_remote) {
+    throw new ConfigError(
+      file,
+      '[metrics] listen',
+      `${m.listen} is not a loopback address, so the metrics would be served beyond this host; set [metrics] allow_remote=true to allow it`,
+    )
   }
 
   return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'phrases' | 'domains' | 'scores'>), scores }, warnings }

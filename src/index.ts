@@ -6,14 +6,17 @@
  *
  * Haraka copies these exports onto its plugin object, so `this` is the plugin.
  */
+import cluster from 'node:cluster'
 import fs from 'node:fs'
 import path from 'node:path'
+
 import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
-import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
+import { type HarakaConfig, type Settings, harakaSource, loadSettings, parseListen } from './config.js'
 import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isOurAuthResults } from './headers.js'
 import { QuarantineStore, RELEASE_HEADER, buildSidecar, quarantineDirOf, writeSidecar } from './quarantine.js'
+import { type ClusterLike, ClusterCollector, type MetricsServer, ShopNoticeMetrics, answerMaster, startMetricsServer } from './metrics.js'
 import { CachedResolver } from './resolver.js'
 import { type ScanResult, errorResult, scan } from './scan.js'
 import { type Action, actionFor } from './verdict.js'
@@ -65,6 +68,16 @@ export interface ShopNoticeState {
   resolverKey: string
 }
 
+/** Metrics, when `[metrics] enabled` at start-up (docs/metrics.md). */
+export interface MetricsState {
+  readonly metrics: ShopNoticeMetrics
+  /** the [metrics] settings the listener was started with: a reload cannot change them */
+  readonly started: string
+  server?: MetricsServer
+  collector?: ClusterCollector
+  stopAnswering?: () => void
+}
+
 export interface ShopNoticePlugin {
   name: string
   config: HarakaConfig
@@ -73,6 +86,7 @@ export interface ShopNoticePlugin {
   logwarn(msg: string): void
   logerror(msg: string): void
   shopNotice?: ShopNoticeState
+  shopNoticeMetrics?: MetricsState
   load_shop_notice_config(fromWatcher?: boolean): void
   scan_message(next: Next, connection: Connection): void
   record_quarantine(next: Next, connection: Connection): void
@@ -99,6 +113,49 @@ export function register(this: ShopNoticePlugin): void {
   if ((mode === 'quarantine' || mode === 'reject') && Array.isArray(plugins) && !plugins.includes('queue/quarantine')) {
     this.logwarn(`[actions] mode=${mode}, but queue/quarantine is not in config/plugins: spoofed notices will be delivered, not held`)
   }
+  const metrics = this.shopNotice?.settings.metrics
+  if (metrics?.enabled) {
+    this.shopNoticeMetrics = { metrics: new ShopNoticeMetrics(() => this.shopNotice?.resolver), started: JSON.stringify(metrics) }
+    // a cluster worker answers the master's requests for its figures from the moment it is loaded;
+    // init_master runs in the one process, or in the cluster master, which serves them
+    if (cluster.isWorker) this.shopNoticeMetrics.stopAnswering = answerMaster(this.shopNoticeMetrics.metrics)
+    this.register_hook('init_master', 'serve_metrics')
+  }
+}
+
+/** Starts the metrics listener: of this process alone, or (cluster master) summing every worker's figures. */
+export function serve_metrics(this: ShopNoticePlugin, next: Next, server?: { cluster?: ClusterLike }): void {
+  const m = this.shopNoticeMetrics
+  const spec = this.shopNotice?.settings.metrics.listen ?? ''
+  const listen = parseListen(spec)
+  if (!m || !listen) return next()
+  const clustered = !!server?.cluster
+  if (clustered) m.collector = new ClusterCollector(server.cluster!)
+  const collector = m.collector
+  const source = collector ? () => collector.collect() : () => Promise.resolve(m.metrics.registry)
+  startMetricsServer(listen.host, listen.port, source).then(
+    (s) => {
+      m.server = s
+      this.loginfo(`metrics at ${s.url}${clustered ? ' (the sum of every worker)' : ''}`)
+      next()
+    },
+    // mail matters more than its figures: Haraka runs on without them
+    (err: Error) => {
+      this.logerror(`metrics not served: cannot listen on ${spec}: ${err.message}`)
+      next()
+    },
+  )
+}
+
+/** Haraka calls this on shutdown: the metrics listener and the IPC handlers go. */
+export function shutdown(this: ShopNoticePlugin): void {
+  const m = this.shopNoticeMetrics
+  if (!m) return
+  m.stopAnswering?.()
+  m.stopAnswering = undefined
+  m.collector?.close()
+  void m.server?.close()
+  m.server = undefined
 }
 
 /**
@@ -118,8 +175,15 @@ export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = fa
       resolver: prev && prev.resolverKey === key ? prev.resolver : newResolver(settings),
       resolverKey: key,
     }
-    if (!first) this.loginfo(`configuration reloaded: mode=${settings.actions.mode} brands=${settings.registry.brands.size}`)
+    if (!first) {
+      this.loginfo(`configuration reloaded: mode=${settings.actions.mode} brands=${settings.registry.brands.size}`)
+      this.shopNoticeMetrics?.metrics.reloaded(true)
+      if (this.shopNoticeMetrics && JSON.stringify(settings.metrics) !== this.shopNoticeMetrics.started) {
+        this.logwarn('[metrics] changed: the metrics listener keeps its start-up settings until Haraka restarts')
+      }
+    }
   } catch (err) {
+    if (!first) this.shopNoticeMetrics?.metrics.reloaded(false)
     // only the start-up load may throw (Haraka then refuses to start, saying why); a file
     // watcher's callback must never throw into a timer
     if (first && !fromWatcher) throw err
@@ -190,7 +254,7 @@ const addressOf = (a: Address | null | undefined): string => {
 }
 const envelopeSender = (txn: Transaction): string => addressOf(txn.mail_from)
 
-const skipReason = (connection: Connection, settings: Settings): string | undefined => {
+const skipReason = (connection: Connection, settings: Settings): 'relaying' | 'private_ip' | undefined => {
   if (settings.skip.relaying && connection.relaying) return 'relaying'
   if (settings.skip.private_ip && connection.remote.is_private) return 'private_ip'
   return undefined
@@ -238,6 +302,7 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
     // a relaying client's message is not scanned, but it still cannot carry a verdict of ours
     removeForgedHeaders(txn, authservId)
     txn.results.add(this, { skip })
+    this.shopNoticeMetrics?.metrics.skipped(skip)
     return next()
   }
 
@@ -254,7 +319,9 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
     .then((result) => {
       if (connection.transaction !== txn) return next() // the client went away meanwhile
       const action = apply.call(this, connection, txn, result, settings, authservId)
-      const ms = Math.round(performance.now() - started)
+      const elapsed = performance.now() - started
+      this.shopNoticeMetrics?.metrics.scanned(result, action, elapsed / 1000)
+      const ms = Math.round(elapsed)
       const log = `verdict=${result.verdict} brand=${result.brand ?? '-'} kind=${result.kind ?? '-'} score=${result.score} signals=${result.hits.map((h) => h.symbol).join(',') || '-'} action=${action} ms=${ms}`
       if (result.verdict === 'error') connection.logerror(this, `${log} error=${JSON.stringify(result.error)}`)
       else connection.loginfo(this, log)
