@@ -88,6 +88,9 @@ export interface MemoryPoint {
   readonly messages: number
   readonly rssBytes: number
   readonly heapUsedBytes: number
+  /** V8 heap reserved, and memory outside it (Buffers, ArrayBuffers) */
+  readonly heapTotalBytes: number
+  readonly externalBytes: number
   readonly cacheEntries: number
 }
 
@@ -220,7 +223,7 @@ async function runMemory(task: Extract<Task, { kind: 'memory' }>): Promise<Memor
   const point = (messages: number): void => {
     gc()
     const m = process.memoryUsage()
-    points.push({ messages, rssBytes: m.rss, heapUsedBytes: m.heapUsed, cacheEntries: resolver.size })
+    points.push({ messages, rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, cacheEntries: resolver.size })
   }
   const every = Math.max(1, Math.round(task.messages / 10))
   let done = 0

@@ -156,7 +156,7 @@ async function scanPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
   else out(`   (no corpus at ${opts.corpus}: corpus figures skipped)`)
   sets.push({ name: '6 KB notices', bytes: 6 * 1024, count: opts.quick ? 40 : 200, domains: 20 })
   sets.push({ name: '60 KB notices', bytes: 60 * 1024, count: opts.quick ? 20 : 100, domains: 20 })
-  const profDir = opts.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-prof-')) : undefined
+  const profDir = opts.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-prof-scan-')) : undefined
   const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []
   const q0 = dns.stats.queries
   const results = await inChild<SetResult[]>({ kind: 'scan', dnsPort: dns.port, privateKey, rounds: opts.rounds, sets }, execArgv)
@@ -185,19 +185,21 @@ async function scanPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
     const s = stepsOf(corpus)
     fig.targets.push({ name: 'corpus: full scan (auth + detection) <= 1.0 ms CPU/msg', met: s.full.median <= 1.0, measured: `${s.full.median.toFixed(3)} ms` })
   }
-  if (profDir) {
-    const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'))
-    for (const f of files) {
-      out(`\n   CPU profile of the scan child (${path.join(profDir, f)}):`)
-      out(
-        formatSummary(summarize(readProfile(path.join(profDir, f)), PKG_ROOT, 25))
-          .split('\n')
-          .map((l) => `   ${l}`)
-          .join('\n'),
-      )
-    }
-  }
+  if (profDir) printProfiles(profDir, 'the scan child')
   out()
+}
+
+/** Prints the summary of every CPU profile in `dir`. */
+function printProfiles(dir: string, what: string): void {
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+    out(`\n   CPU profile of ${what} (${path.join(dir, f)}):`)
+    out(
+      formatSummary(summarize(readProfile(path.join(dir, f)), PKG_ROOT, 25))
+        .split('\n')
+        .map((l) => `   ${l}`)
+        .join('\n'),
+    )
+  }
 }
 
 interface Variant {
@@ -244,9 +246,14 @@ async function smtpPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
   )
   const harakas: BenchHaraka[] = []
   const figures = new Map<string, RoundFigures[]>()
+  // --profile: a CPU profile of the one-process Haraka with the plugin, written when it stops
+  const profDir = opts.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-prof-haraka-')) : undefined
   try {
     for (const v of variants) {
-      harakas.push(await startBenchHaraka({ plugins: v.plugins, dnsPort: dns.port, nodes: v.nodes, config: { 'shop-notice.ini': shopNoticeIni(dns.port) } }))
+      const execArgv = profDir && v.nodes === 0 && v.plugins.includes('shop-notice') ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []
+      harakas.push(
+        await startBenchHaraka({ plugins: v.plugins, dnsPort: dns.port, nodes: v.nodes, config: { 'shop-notice.ini': shopNoticeIni(dns.port) }, execArgv }),
+      )
       figures.set(v.name, [])
     }
     // warm-up: the plugin's DNS cache filled, the code compiled, every worker reached
@@ -319,6 +326,7 @@ async function smtpPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
   out(`   throughput with / without (paired rounds): ${fmt(ratio, 2)}; with nodes=2 / without (1 process): ${fmt(ratio2, 2)}`)
   out(`   p99 latency added by the plugin: ${fmt(addedP99, 2, ' ms')} at C=1, ${fmt(addedP99C, 2, ' ms')} at C=${opts.connections}`)
   if (addedCpu) out(`   Haraka CPU added by the plugin: ${fmt(addedCpu, 3, ' ms')} per message`)
+  if (profDir) printProfiles(profDir, 'Haraka with the plugin (start-up and warm-up included)')
   out()
   fig.smtp = summary
   fig.targets.push({ name: 'smtp: throughput with plugin >= 60% of without', met: ratio.median >= 0.6, measured: `${(ratio.median * 100).toFixed(0)}%` })
@@ -362,8 +370,10 @@ async function memoryPart(opts: Options, dns: DnsServer, privateKey: string, fig
   )
   const first = r.points[0]!
   const last = r.points.at(-1)!
-  out('   messages   RSS        heap used  cache entries')
-  for (const p of r.points) out(`   ${String(p.messages).padStart(8)}   ${mb(p.rssBytes).padEnd(10)} ${mb(p.heapUsedBytes).padEnd(10)} ${p.cacheEntries}`)
+  out('   messages   RSS        heap used  heap total external   cache entries')
+  for (const p of r.points) {
+    out(`   ${String(p.messages).padStart(8)}   ${mb(p.rssBytes).padEnd(10)} ${mb(p.heapUsedBytes).padEnd(10)} ${mb(p.heapTotalBytes).padEnd(10)} ${mb(p.externalBytes).padEnd(10)} ${p.cacheEntries}`)
+  }
   const bound = r.bytesPerEntry * cacheSize
   const growth = last.rssBytes - first.rssBytes
   out(

@@ -31,6 +31,8 @@ export interface BenchHarakaOptions {
   /** files written into config/ after the repository's own (e.g. shop-notice.ini) */
   readonly config?: Readonly<Record<string, string>>
   readonly startTimeoutMs?: number
+  /** node options for the Haraka process, e.g. `--cpu-prof` */
+  readonly execArgv?: readonly string[]
 }
 
 export interface BenchHaraka {
@@ -141,7 +143,8 @@ export async function startBenchHaraka(opts: BenchHarakaOptions): Promise<BenchH
     if (stopped) return
     stopped = true
     if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
+      // Haraka shuts down on SIGINT (SIGTERM only as pid 1); exiting normally lets --cpu-prof write
+      child.kill('SIGINT')
       if (!(await waitForExit(child, 8000))) {
         for (const p of processTree(child.pid!).reverse()) {
           try {
@@ -174,7 +177,7 @@ export async function startBenchHaraka(opts: BenchHarakaOptions): Promise<BenchH
     delete env.HARAKA
     delete env.NODE_PATH
     const out = fs.openSync(logFile, 'a')
-    const spawned = spawn(process.execPath, ['--require', DNS_GUARD, HARAKA_BIN, '-c', dir], { cwd: dir, env, stdio: ['ignore', out, out] })
+    const spawned = spawn(process.execPath, [...(opts.execArgv ?? []), '--require', DNS_GUARD, HARAKA_BIN, '-c', dir], { cwd: dir, env, stdio: ['ignore', out, out] })
     fs.closeSync(out)
     child = spawned
 

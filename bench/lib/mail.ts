@@ -76,7 +76,7 @@ const encodedWord = (s: string): string => (/^[\x20-\x7e]*$/.test(s) ? s : `=?UT
 export function notice(spec: NoticeSpec): Buffer {
   const ja = spec.lang === 'ja'
   const links = spec.linkDomain ?? spec.domain
-  const order = `${String(100 + (spec.seq % 900))}-${String(1_000_000 + spec.seq).padStart(7, '0')}-${String(spec.seq % 10_000).padStart(4, '0')}`
+  const order = `${String(100 + (spec.seq % 900))}-${String(1_000_000 + spec.seq).padStart(7, '0')}-${String(spec.seq % 10_000_000).padStart(7, '0')}`
   const boundary = `----=_bench_${spec.seq}_${crypto.createHash('sha1').update(String(spec.seq)).digest('hex').slice(0, 12)}`
   const subject = ja ? `【${spec.shop}】ご注文の確認 (注文番号 ${order})` : `${spec.shop}: your order ${order} is confirmed`
   const head = [
