@@ -10,12 +10,15 @@
  * - memory: 100,000 scans over the mix and a long tail of one-off domains: RSS and
  *           heap after warm-up and as it goes, and what the DNS cache holds.
  */
+import crypto from 'node:crypto'
+
 import { type AuthFacts, authenticateMessage } from '../src/auth.js'
 import type { Settings } from '../src/config.js'
 import { type MessageFacts, readMessage } from '../src/message.js'
 import { CachedResolver, type ResolverStats } from '../src/resolver.js'
 import { decide, scan } from '../src/scan.js'
 import { cpuSince, percentile } from './lib/stats.js'
+import { applyLibraryFixes } from './lib/what-if.js'
 import { AUTHSERV_ID, type Sample, benchSettings, noticeSet, oneOff, readCorpus, senderMix, senders } from './lib/world.js'
 
 export interface SetSpec {
@@ -28,7 +31,16 @@ export interface SetSpec {
 }
 
 export type Task =
-  | { readonly kind: 'scan'; readonly dnsPort: number; readonly privateKey: string; readonly rounds: number; readonly sets: readonly SetSpec[] }
+  | {
+      readonly kind: 'scan'
+      readonly dnsPort: number
+      readonly privateKey: string
+      readonly rounds: number
+      readonly sets: readonly SetSpec[]
+      /** with the library fixes of lib/what-if.ts applied in this process */
+      readonly whatIf?: boolean
+    }
+  | { readonly kind: 'floors'; readonly privateKey: string }
   | {
       readonly kind: 'mix'
       readonly dnsPort: number
@@ -183,6 +195,7 @@ async function measureSet(spec: SetSpec, settings: Settings, resolver: CachedRes
 }
 
 async function runScan(task: Extract<Task, { kind: 'scan' }>): Promise<SetResult[]> {
+  if (task.whatIf) applyLibraryFixes()
   const settings = benchSettings()
   const resolver = resolverFor(task.dnsPort)
   const results: SetResult[] = []
@@ -253,8 +266,43 @@ async function runMemory(task: Extract<Task, { kind: 'memory' }>): Promise<Memor
   }
 }
 
+export interface Floors {
+  /** one RSA-2048 rsa-sha256 verification, as a DKIM signature needs */
+  readonly rsaVerifyUs: number
+  /** SHA-256 of 6 KB and of 60 KB (the body hash) */
+  readonly sha256SixKbUs: number
+  readonly sha256SixtyKbUs: number
+  /** a DKIM key record's public key made into a KeyObject, as mailauth does for every signature */
+  readonly keyParseUs: number
+}
+
+/** The cost of the cryptography a DKIM check cannot avoid: the floor under authentication. */
+function runFloors(task: Extract<Task, { kind: 'floors' }>): Floors {
+  const privateKey = crypto.createPrivateKey(task.privateKey)
+  const publicDer = crypto.createPublicKey(privateKey).export({ type: 'spki', format: 'der' })
+  const publicKey = crypto.createPublicKey({ key: publicDer, format: 'der', type: 'spki' })
+  const header = Buffer.from('from:Shop <order@shop.example>\r\nsubject:Your order\r\ndkim-signature:v=1; a=rsa-sha256; b=')
+  const signature = crypto.sign('sha256', header, privateKey)
+  const six = crypto.randomBytes(6 * 1024)
+  const sixty = crypto.randomBytes(60 * 1024)
+  const usPer = (n: number, f: () => unknown): number => {
+    for (let i = 0; i < Math.min(200, n); i++) f()
+    const c = process.cpuUsage()
+    for (let i = 0; i < n; i++) f()
+    return (cpuSince(c) * 1000) / n
+  }
+  return {
+    rsaVerifyUs: usPer(2000, () => crypto.verify('sha256', header, publicKey, signature)),
+    sha256SixKbUs: usPer(5000, () => crypto.createHash('sha256').update(six).digest()),
+    sha256SixtyKbUs: usPer(2000, () => crypto.createHash('sha256').update(sixty).digest()),
+    keyParseUs: usPer(2000, () => crypto.createPublicKey({ key: publicDer, format: 'der', type: 'spki' })),
+  }
+}
+
 async function run(task: Task): Promise<unknown> {
   switch (task.kind) {
+    case 'floors':
+      return runFloors(task)
     case 'scan':
       return runScan(task)
     case 'mix':

@@ -21,7 +21,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import type { MemoryResult, MixResult, SetResult, SetSpec, Task } from './child.js'
+import type { Floors, MemoryResult, MixResult, SetResult, SetSpec, Task } from './child.js'
 import { type DnsServer, startDnsServer } from './lib/dns-server.js'
 import { type BenchHaraka, PKG_ROOT, startBenchHaraka } from './lib/haraka.js'
 import { makeKey } from './lib/mail.js'
@@ -44,6 +44,7 @@ interface Options {
   readonly memoryMessages: number
   readonly mixMessages: number
   readonly profile: boolean
+  readonly whatIf: boolean
   readonly json?: string
   readonly dnsDelayMs: number
 }
@@ -55,7 +56,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (!m) throw new Error(`unknown argument ${a}`)
     flags.set(m[1]!, m[2] ?? 'true')
   }
-  const known = ['quick', 'only', 'rounds', 'corpus', 'messages', 'connections', 'memory-messages', 'mix-messages', 'profile', 'json', 'dns-delay']
+  const known = ['quick', 'only', 'rounds', 'corpus', 'messages', 'connections', 'memory-messages', 'mix-messages', 'profile', 'no-what-if', 'json', 'dns-delay']
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(' ')})`)
   const quick = flags.has('quick')
   const num = (k: string, dflt: number): number => {
@@ -77,6 +78,7 @@ function parseArgs(argv: readonly string[]): Options {
     memoryMessages: num('memory-messages', quick ? 3000 : 100_000),
     mixMessages: num('mix-messages', quick ? 1000 : 10_000),
     profile: flags.has('profile'),
+    whatIf: !flags.has('no-what-if'),
     json: flags.get('json'),
     dnsDelayMs: num('dns-delay', 20),
   }
@@ -134,6 +136,8 @@ interface Figures {
   started: string
   loadavg: { start: string; end?: string }
   scan?: SetResult[]
+  scanWhatIf?: SetResult[]
+  floors?: Floors
   smtp?: Record<string, unknown>
   dns?: Record<string, unknown>
   memory?: Record<string, unknown>
@@ -162,13 +166,7 @@ async function scanPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
   const results = await inChild<SetResult[]>({ kind: 'scan', dnsPort: dns.port, privateKey, rounds: opts.rounds, sets }, execArgv)
   fig.scan = results
   out(`   rounds: ${opts.rounds}; figures are median (min-max) of the rounds; DNS queries that reached the server: ${dns.stats.queries - q0}`)
-  out('   set              msgs  mean size  scan msg/s         full CPU ms/msg    auth alone      parse alone     detect alone')
-  for (const r of results) {
-    const s = stepsOf(r)
-    out(
-      `   ${r.name.padEnd(15)} ${String(r.messages).padStart(5)}  ${`${(r.meanBytes / 1024).toFixed(1)} KB`.padStart(9)}  ${fmt(s.rate, 0).padEnd(18)} ${fmt(s.full, 3).padEnd(18)} ${fmt(s.auth, 3).padEnd(15)} ${fmt(s.parse, 3).padEnd(15)} ${fmt(s.detect, 3)}`,
-    )
-  }
+  printSets(results)
   for (const r of results) {
     const ar = Object.entries(r.authResults)
       .sort()
@@ -185,12 +183,36 @@ async function scanPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
     const s = stepsOf(corpus)
     fig.targets.push({ name: 'corpus: full scan (auth + detection) <= 1.0 ms CPU/msg', met: s.full.median <= 1.0, measured: `${s.full.median.toFixed(3)} ms` })
   }
+
+  const floors = await inChild<Floors>({ kind: 'floors', privateKey })
+  fig.floors = floors
+  out(
+    `   floor under authentication (CPU, this machine): RSA-2048 verify ${floors.rsaVerifyUs.toFixed(1)} µs, SHA-256 of 6 KB ${floors.sha256SixKbUs.toFixed(1)} µs ` +
+      `and of 60 KB ${floors.sha256SixtyKbUs.toFixed(1)} µs, a DKIM key made into a KeyObject ${floors.keyParseUs.toFixed(1)} µs`,
+  )
+  if (opts.whatIf) {
+    const fixed = await inChild<SetResult[]>({ kind: 'scan', dnsPort: dns.port, privateKey, rounds: opts.rounds, sets, whatIf: true })
+    fig.scanWhatIf = fixed
+    out('   what if the libraries had two fixes (bench/lib/what-if.ts, measured in this process only: postal-mime without the Blob round trip, mailauth finding the header end with indexOf):')
+    printSets(fixed)
+  }
   if (profDir) printProfiles(profDir, 'the scan child')
   out()
 }
 
+function printSets(results: readonly SetResult[]): void {
+  out('   set              msgs  mean size  scan msg/s         full CPU ms/msg    auth alone      parse alone     detect alone')
+  for (const r of results) {
+    const s = stepsOf(r)
+    out(
+      `   ${r.name.padEnd(15)} ${String(r.messages).padStart(5)}  ${`${(r.meanBytes / 1024).toFixed(1)} KB`.padStart(9)}  ${fmt(s.rate, 0).padEnd(18)} ${fmt(s.full, 3).padEnd(18)} ${fmt(s.auth, 3).padEnd(15)} ${fmt(s.parse, 3).padEnd(15)} ${fmt(s.detect, 3)}`,
+    )
+  }
+}
+
 /** Prints the summary of every CPU profile in `dir`. */
 function printProfiles(dir: string, what: string): void {
+  if (!fs.existsSync(dir)) return
   for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
     out(`\n   CPU profile of ${what} (${path.join(dir, f)}):`)
     out(
@@ -206,6 +228,7 @@ interface Variant {
   readonly name: string
   readonly plugins: readonly string[]
   readonly nodes: number
+  readonly execArgv?: readonly string[]
 }
 
 interface RoundFigures {
@@ -240,6 +263,14 @@ async function smtpPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
     { name: 'with plugin', plugins: ['rcpt_to.in_host_list', 'shop-notice', 'queue/discard'], nodes: 0 },
     { name: 'with plugin, nodes=2', plugins: ['rcpt_to.in_host_list', 'shop-notice', 'queue/discard'], nodes: 2 },
   ]
+  if (opts.whatIf) {
+    variants.push({
+      name: 'with plugin, lib fixes',
+      plugins: ['rcpt_to.in_host_list', 'shop-notice', 'queue/discard'],
+      nodes: 0,
+      execArgv: ['--require', path.join(__dirname, 'what-if-preload.js')],
+    })
+  }
   out(
     `## 2. End to end through Haraka over SMTP: ${opts.smtpMessages} messages x ${opts.rounds} rounds, ${opts.connections} connections, no pipelining; ` +
       `${pool.length} DKIM-signed notices of ${meanKb.toFixed(1)} KB from 20 domains; DNS warm; discarded by queue/discard`,
@@ -250,7 +281,8 @@ async function smtpPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
   const profDir = opts.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-prof-haraka-')) : undefined
   try {
     for (const v of variants) {
-      const execArgv = profDir && v.nodes === 0 && v.plugins.includes('shop-notice') ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []
+      const prof = profDir && (v === variants[0] || v === variants[1]) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, v === variants[0] ? 'without' : 'with')}`] : []
+      const execArgv = [...(v.execArgv ?? []), ...prof]
       harakas.push(
         await startBenchHaraka({ plugins: v.plugins, dnsPort: dns.port, nodes: v.nodes, config: { 'shop-notice.ini': shopNoticeIni(dns.port) }, execArgv }),
       )
@@ -324,9 +356,18 @@ async function smtpPart(opts: Options, dns: DnsServer, privateKey: string, fig: 
   summary.addedP99Concurrent = addedP99C
   summary.addedCpu = addedCpu
   out(`   throughput with / without (paired rounds): ${fmt(ratio, 2)}; with nodes=2 / without (1 process): ${fmt(ratio2, 2)}`)
+  const fixed = variants[3] ? figures.get(variants[3].name)! : undefined
+  if (fixed) {
+    const ratioFixed = spread(fixed.map((r, i) => r.rate / base[i]!.rate))
+    summary.ratioLibraryFixes = ratioFixed
+    out(`   what if (bench/lib/what-if.ts preloaded into Haraka): with plugin and the two library fixes / without: ${fmt(ratioFixed, 2)}`)
+  }
   out(`   p99 latency added by the plugin: ${fmt(addedP99, 2, ' ms')} at C=1, ${fmt(addedP99C, 2, ' ms')} at C=${opts.connections}`)
   if (addedCpu) out(`   Haraka CPU added by the plugin: ${fmt(addedCpu, 3, ' ms')} per message`)
-  if (profDir) printProfiles(profDir, 'Haraka with the plugin (start-up and warm-up included)')
+  if (profDir) {
+    printProfiles(path.join(profDir, 'without'), 'Haraka without the plugin (start-up and warm-up included)')
+    printProfiles(path.join(profDir, 'with'), 'Haraka with the plugin (start-up and warm-up included)')
+  }
   out()
   fig.smtp = summary
   fig.targets.push({ name: 'smtp: throughput with plugin >= 60% of without', met: ratio.median >= 0.6, measured: `${(ratio.median * 100).toFixed(0)}%` })
@@ -340,6 +381,7 @@ async function dnsPart(opts: Options, dns: DnsServer, privateKey: string, fig: F
       `loopback DNS server holding every answer ${opts.dnsDelayMs} ms`,
   )
   const q0 = dns.stats.queries
+  const types0 = { ...dns.stats.byType }
   const r = await inChild<MixResult>({ kind: 'mix', dnsPort: dns.port, privateKey, domains, messages: opts.mixMessages, concurrency: 8, bytes: 6 * 1024 })
   const upstream = dns.stats.queries - q0
   const answeredFromCache = r.stats.hits + r.stats.inflightJoins
@@ -349,6 +391,10 @@ async function dnsPart(opts: Options, dns: DnsServer, privateKey: string, fig: F
     `   lookups by mailauth: ${(r.stats.queries / r.messages).toFixed(2)}/msg; queries that reached the DNS server: ${(upstream / r.messages).toFixed(3)}/msg (${upstream} in all); ` +
       `answered from the cache: ${(hitRate * 100).toFixed(1)}% (hits ${r.stats.hits}, joined in flight ${r.stats.inflightJoins}, misses ${r.stats.misses}, errors ${r.stats.errors}, timeouts ${r.stats.timeouts})`,
   )
+  const byType = Object.entries(dns.stats.byType)
+    .map(([k, v]) => `${k} ${v - (types0[k] ?? 0)}`)
+    .join(', ')
+  out(`   queries that reached the server by type: ${byType}`)
   out(`   scan latency incl. DNS waits: p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, max ${r.latencyMs.max.toFixed(1)} ms`)
   out()
   fig.dns = { ...r, upstream, hitRate }
@@ -376,9 +422,10 @@ async function memoryPart(opts: Options, dns: DnsServer, privateKey: string, fig
   }
   const bound = r.bytesPerEntry * cacheSize
   const growth = last.rssBytes - first.rssBytes
+  const half = r.points.find((p) => p.messages >= opts.memoryMessages / 2) ?? first
   out(
     `   the full cache held ${mb(r.cacheBytes)} of heap (${Math.round(r.bytesPerEntry)} bytes/entry): bound at ${cacheSize} entries ~ ${mb(bound)}; ` +
-      `RSS growth after warm-up: ${mb(growth)}; heap growth: ${mb(last.heapUsedBytes - first.heapUsedBytes)}; wall ${(r.wallMs / 1000).toFixed(0)} s`,
+      `RSS growth after warm-up: ${mb(growth)} (over the second half: ${mb(last.rssBytes - half.rssBytes)}); heap used growth: ${mb(last.heapUsedBytes - first.heapUsedBytes)}; wall ${(r.wallMs / 1000).toFixed(0)} s`,
   )
   out()
   fig.memory = { ...r, bound, growth }

@@ -71,7 +71,8 @@ export interface Sender {
 
 /**
  * `count` sending domains: every registered brand's sending domains first (names and
- * domains from the registry the plugin loads), then made-up shops `shop-N.example`.
+ * domains from the registry the plugin loads, free-mail domains left out), then made-up
+ * shops `shop-N.example`.
  * Shuffled with a fixed seed, so that the popular ones are a mix of both.
  */
 export function senders(settings: Settings, count: number, seed = 1): Sender[] {
@@ -79,7 +80,8 @@ export function senders(settings: Settings, count: number, seed = 1): Sender[] {
   const seen = new Set<string>()
   for (const brand of settings.registry.brands.values()) {
     for (const domain of brand.sending_domains) {
-      if (seen.has(domain)) continue
+      // a free-mail domain a brand also sends from (icloud.com) speaks for anyone: not a shop's notice
+      if (seen.has(domain) || settings.registry.lists.free_mail_domains.has(domain)) continue
       seen.add(domain)
       out.push({ domain, shop: brand.names[0] ?? brand.id, brand: true })
     }
