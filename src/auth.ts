@@ -61,6 +61,28 @@ const registrable = (d: string | undefined): string | undefined =>
   d ? (getDomain(d.toLowerCase(), { allowPrivateDomains: true }) ?? d.toLowerCase()) : undefined
 
 /**
+ * The message with every bare LF as CRLF, as SMTP delivers it (a message from SMTP comes
+ * back as it is). mailauth reads lines as CRLF too, but rewrites a bare LF byte by byte
+ * and then handles each line as a chunk of its own: a file with LF endings costs it a
+ * third more than the same message with CRLF.
+ */
+export function withCrlf(raw: Buffer): Buffer {
+  let lf = raw.indexOf(0x0a)
+  while (lf > 0 && raw[lf - 1] === 0x0d) lf = raw.indexOf(0x0a, lf + 1)
+  if (lf < 0) return raw
+  const parts: Buffer[] = []
+  const crlf = Buffer.from('\r\n')
+  let from = 0
+  for (; lf >= 0; lf = raw.indexOf(0x0a, lf + 1)) {
+    if (lf > 0 && raw[lf - 1] === 0x0d) continue
+    parts.push(raw.subarray(from, lf), crlf)
+    from = lf + 1
+  }
+  parts.push(raw.subarray(from))
+  return Buffer.concat(parts)
+}
+
+/**
  * Runs mailauth over the raw message (CRLF, dot-unstuffed). `authservId` becomes
  * the authserv-id mailauth writes into its own comments. Throws only on a bug in
  * mailauth itself; DNS trouble comes back as temperror results.
@@ -71,7 +93,7 @@ export async function authenticateMessage(
   resolver: ResolveFn,
   authservId: string,
 ): Promise<AuthFacts> {
-  const res = await authenticate(raw, {
+  const res = await authenticate(withCrlf(raw), {
     ip: ctx.ip,
     helo: ctx.helo,
     sender: ctx.sender ?? '',

@@ -454,9 +454,16 @@ export function contentHits(input: ContentInput): Hit[] {
   }
   if (!input.kind) return hits
 
+  const text = `${facts.subject}\n${body}`
+  // normalisation works character by character and drops the sentence breaks, so a phrase in a
+  // sentence's normal form is in the whole text's too: the sentences are read one by one only
+  // when the whole text has both a card (or secret) phrase and a request
+  const whole = normaliseText(text)
+  const inWhole = (phrases: readonly string[]): boolean => phrases.some((p) => whole.includes(p))
+  const cardData = (inWhole(book.card_data.sensitive) || inWhole(book.card_data.credentials)) && inWhole(book.card_data.requests)
   const cards = new Set<string>()
   const secrets = new Set<string>()
-  for (const sentence of splitSentences(`${facts.subject}\n${body}`)) {
+  for (const sentence of cardData ? splitSentences(text) : []) {
     const n = normaliseText(sentence)
     if (!n || n.length > 400) continue
     const card = book.card_data.sensitive.find((s) => n.includes(s))
@@ -473,11 +480,10 @@ export function contentHits(input: ContentInput): Hit[] {
   if (secrets.size) hits.push({ symbol: 'CONTENT_CREDENTIAL_REQUEST', options: first([...secrets]) })
 
   if (input.kind === 'payment' || input.kind === 'order' || input.kind === 'card-usage') {
-    const all = `${facts.subject}\n${body}`.normalize('NFKC')
+    const all = text.normalize('NFKC')
     const orderNumbers = orderNumbersIn(all.toLowerCase(), book)
     const hasAmount = AMOUNT.test(all)
-    const normalised = normaliseText(all)
-    const hasItem = book.details.item_labels.some((l) => normalised.includes(l))
+    const hasItem = book.details.item_labels.some((l) => whole.includes(l))
     if (!orderNumbers.length && !hasAmount && !hasItem) {
       hits.push({ symbol: 'CONTENT_DETAILS_MISSING', options: [input.kind, 'no order number, amount or item'] })
     }

@@ -66,6 +66,16 @@ export function dnsError(code: string, message: string): NodeJS.ErrnoException {
 
 const TTL_TYPES = new Set(['A', 'AAAA'])
 
+const keyOf = (name: string, rrtype: string): string => `${rrtype.toUpperCase()} ${name.toLowerCase().replace(/\.$/, '')}`
+
+/**
+ * A copy of a node:dns answer for one caller: its rows are strings (A, AAAA, NS, PTR…),
+ * lists of strings (TXT) or flat objects (MX, SOA, CAA, SRV…), so one level deep is whole.
+ */
+export function copyAnswer(answer: DnsAnswer): DnsAnswer {
+  return answer.map((row) => (Array.isArray(row) ? [...(row as unknown[])] : row !== null && typeof row === 'object' ? { ...row } : row))
+}
+
 export class CachedResolver {
   readonly stats: ResolverStats = { queries: 0, hits: 0, misses: 0, inflightJoins: 0, negativeHits: 0, errors: 0, timeouts: 0 }
   readonly #cache: LRUCache<string, Entry, undefined>
@@ -122,7 +132,7 @@ export class CachedResolver {
   /** mailauth's resolver: `resolve(name, rrtype)`. */
   readonly resolve: ResolveFn = async (name, rrtype) => {
     const type = rrtype.toUpperCase()
-    const key = `${type} ${name.toLowerCase().replace(/\.$/, '')}`
+    const key = keyOf(name, rrtype)
     this.stats.queries++
     const status: LRUCache.Status<string, Entry, undefined> = {}
     let entry: Entry | undefined
@@ -142,7 +152,7 @@ export class CachedResolver {
       if (status.fetch === 'hit') this.stats.negativeHits++
       throw dnsError(entry.code, entry.message)
     }
-    return structuredClone(entry.answer)
+    return copyAnswer(entry.answer)
   }
 
   /**
@@ -160,6 +170,8 @@ export class CachedResolver {
         this.stats.timeouts++
         return Promise.reject(dnsError('ETIMEOUT', `${rrtype} ${name}: DNS budget for this message spent`))
       }
+      // an answer (or a "no such record") already in the cache needs no timer
+      if (this.#cache.has(keyOf(name, rrtype))) return this.resolve(name, rrtype)
       return this.#withTimeout(this.resolve(name, rrtype), left, `${rrtype} ${name}`, () => (spent = true))
     }
   }
