@@ -7,6 +7,7 @@
 import { authenticate } from 'mailauth'
 import { getDomain } from 'tldts'
 
+import { stripComments } from './linear.js'
 import type { ResolveFn } from './resolver.js'
 
 export interface DkimFact {
@@ -115,8 +116,7 @@ export async function authenticateMessage(
 /** The authserv-id of an Authentication-Results value: the first token, comments stripped. */
 export function authservIdOf(value: string): string {
   const head = value.split(';', 1)[0] ?? ''
-  return head
-    .replace(/\([^)]*\)/g, ' ')
+  return stripComments(head)
     .trim()
     .split(/\s+/)[0]!
     .replace(/^"(.*)"$/, '$1')
@@ -129,8 +129,7 @@ export function authservIdOf(value: string): string {
  */
 export function factsFromAuthResults(value: string): AuthFacts {
   const unfolded = value.replace(/\r?\n[ \t]*/g, ' ')
-  const parts = unfolded
-    .replace(/\([^)]*\)/g, ' ')
+  const parts = stripComments(unfolded)
     .split(';')
     .slice(1)
     .map((p) => p.trim())
@@ -148,7 +147,8 @@ export function factsFromAuthResults(value: string): AuthFacts {
     const method = m[1]!.toLowerCase()
     const result = m[2]!.toLowerCase()
     const props = new Map<string, string>()
-    for (const p of m[3]!.matchAll(/([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*("[^"]*"|[^\s;]+)/gi)) {
+    // a propspec starts where a word starts: from inside one it would be tried at every character
+    for (const p of m[3]!.matchAll(/(?<![a-z0-9-])([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*("[^"]*"|[^\s;]+)/gi)) {
       props.set(p[1]!.toLowerCase(), p[2]!.replace(/^"|"$/g, ''))
     }
     const domainOf = (v: string | undefined): string | undefined => v?.replace(/^.*@/, '').toLowerCase() || undefined

@@ -5,6 +5,8 @@
  */
 import PostalMime from 'postal-mime'
 
+import { anchorsIn, stripBlocks, trimEnd } from './linear.js'
+
 export interface Mailbox {
   readonly name: string
   readonly address: string
@@ -78,10 +80,9 @@ export function decodeEntities(s: string): string {
 /** A rough text rendering of HTML, enough to match phrases in it. */
 export function htmlToText(html: string): string {
   return decodeEntities(
-    html
-      .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+    stripBlocks(html)
       .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d)>/gi, '\n')
-      .replace(/<[^>]{0,2000}>/g, ' '),
+      .replace(/<[^<>]{0,2000}>/g, ' '),
   )
 }
 
@@ -96,7 +97,6 @@ function parseUrl(url: string): { scheme: string; host: string } | undefined {
   }
 }
 
-const ANCHOR = /<a\b([^>]{0,4000})>([\s\S]{0,4000}?)<\/a\s*>/gi
 const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i
 const TEXT_URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`{}|\\^\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]{1,2000}/gi
 
@@ -106,7 +106,7 @@ export function extractLinks(html: string | undefined, text: string): Link[] {
   const seen = new Set<string>()
   const add = (raw: string, source: Link['source'], shown?: string): void => {
     if (links.length >= MAX_LINKS) return
-    const url = decodeEntities(raw.trim()).replace(/[).,;:!?\]]+$/, '')
+    const url = trimEnd(decodeEntities(raw.trim()), ').,;:!?]')
     const parsed = parseUrl(url)
     if (!parsed) return
     const key = `${source}\0${url}\0${shown ?? ''}`
@@ -115,10 +115,10 @@ export function extractLinks(html: string | undefined, text: string): Link[] {
     links.push({ url, ...parsed, source, ...(shown ? { text: shown } : {}) })
   }
   if (html) {
-    for (const m of html.matchAll(ANCHOR)) {
-      const href = HREF.exec(m[1] ?? '')
+    for (const a of anchorsIn(html)) {
+      const href = HREF.exec(a.attrs)
       const target = href?.[1] ?? href?.[2] ?? href?.[3]
-      if (target) add(target, 'html', htmlToText(m[2] ?? '').replace(/\s+/g, ' ').trim() || undefined)
+      if (target) add(target, 'html', htmlToText(a.content).replace(/\s+/g, ' ').trim() || undefined)
     }
   }
   for (const m of text.matchAll(TEXT_URL)) add(m[0], 'text')
