@@ -7,7 +7,7 @@
 import { authenticate } from 'mailauth'
 import { getDomain } from 'tldts'
 
-import { stripComments } from './linear.js'
+import { splitStructured } from './linear.js'
 import type { ResolveFn } from './resolver.js'
 
 export interface DkimFact {
@@ -113,10 +113,13 @@ export async function authenticateMessage(
   }
 }
 
-/** The authserv-id of an Authentication-Results value: the first token, comments stripped. */
+/**
+ * The authserv-id of an Authentication-Results value: the first token before the first
+ * `;` outside quotes and comments, comments stripped, quotes taken off, lower case.
+ */
 export function authservIdOf(value: string): string {
-  const head = value.split(';', 1)[0] ?? ''
-  return stripComments(head)
+  const head = splitStructured(value)[0] ?? ''
+  return head
     .trim()
     .split(/\s+/)[0]!
     .replace(/^"(.*)"$/, '$1')
@@ -129,8 +132,7 @@ export function authservIdOf(value: string): string {
  */
 export function factsFromAuthResults(value: string): AuthFacts {
   const unfolded = value.replace(/\r?\n[ \t]*/g, ' ')
-  const parts = stripComments(unfolded)
-    .split(';')
+  const parts = splitStructured(unfolded)
     .slice(1)
     .map((p) => p.trim())
     .filter(Boolean)
@@ -148,8 +150,9 @@ export function factsFromAuthResults(value: string): AuthFacts {
     const result = m[2]!.toLowerCase()
     const props = new Map<string, string>()
     // a propspec starts where a word starts: from inside one it would be tried at every character
-    for (const p of m[3]!.matchAll(/(?<![a-z0-9-])([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*("[^"]*"|[^\s;]+)/gi)) {
-      props.set(p[1]!.toLowerCase(), p[2]!.replace(/^"|"$/g, ''))
+    for (const p of m[3]!.matchAll(/(?<![a-z0-9-])([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;"]+)/gi)) {
+      const v = p[2]!
+      props.set(p[1]!.toLowerCase(), v.startsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v)
     }
     const domainOf = (v: string | undefined): string | undefined => v?.replace(/^.*@/, '').toLowerCase() || undefined
     switch (method) {

@@ -10,7 +10,7 @@ import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
 import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
-import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isOurAuthResults } from './headers.js'
+import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isForgedLine, isOurAuthResults, prefixSubject } from './headers.js'
 import { CachedResolver } from './resolver.js'
 import { type ScanResult, errorResult, scan } from './scan.js'
 import { type Action, actionFor } from './verdict.js'
@@ -21,6 +21,8 @@ type Next = (code?: number, msg?: string | object) => void
 interface Header {
   get_all(name: string): string[]
   remove(name: string): void
+  /** the header fields as Haraka will write them, one string per field (folds included) */
+  header_list?: string[]
 }
 
 interface Transaction {
@@ -150,9 +152,21 @@ function removeAuthResultsOf(txn: Transaction, authservId: string): number {
 
 /** Removes inbound X-Shop-Notice headers and Authentication-Results that carry our authserv-id. */
 export function removeForgedHeaders(txn: Transaction, authservId: string): number {
+  // first the lines Haraka did not take for fields (`X-Shop-Notice : …`) but a mail client may;
+  // remove_header() below then tells Haraka the header block changed
+  const unparsed = removeLines(txn.header.header_list, (line) => isForgedLine(line, authservId))
   const removed = txn.header.get_all(VERDICT_HEADER).length
   txn.remove_header(VERDICT_HEADER)
-  return removed + removeAuthResultsOf(txn, authservId)
+  return unparsed + removed + removeAuthResultsOf(txn, authservId)
+}
+
+/** Takes the lines that `drop` picks out of Haraka's header list, in place; returns how many. */
+function removeLines(list: string[] | undefined, drop: (line: string) => boolean): number {
+  if (!list) return 0
+  const keep = list.filter((line) => !drop(line))
+  const removed = list.length - keep.length
+  if (removed) list.splice(0, list.length, ...keep)
+  return removed
 }
 
 /**
@@ -254,10 +268,12 @@ function apply(
   txn.add_leading_header(VERDICT_HEADER, formatVerdict(result))
 
   if (action === 'tag' && settings.actions.subject_prefix) {
-    const subject = txn.header.get_all('Subject')[0] ?? ''
+    const [subject = '', ...others] = txn.header.get_all('Subject')
     if (!subject.startsWith(settings.actions.subject_prefix)) {
       txn.remove_header('Subject')
-      txn.add_leading_header('Subject', `${settings.actions.subject_prefix} ${subject.replace(/\r?\n$/, '').trim()}`)
+      // a second Subject field is rare and wrong, but it is the sender's: it stays, after ours
+      for (const other of [...others].reverse()) txn.add_leading_header('Subject', other.replace(/\r?\n$/, ''))
+      txn.add_leading_header('Subject', prefixSubject(settings.actions.subject_prefix, subject))
     }
   }
   if (action === 'quarantine') {

@@ -14,33 +14,39 @@ export function trimEnd(s: string, chars: string): string {
 }
 
 /**
- * RFC 5322 comments (nested, with quoted-pairs) each replaced by one space. An
- * unclosed comment is left as written. (Was `/\([^)]*\)/g`, quadratic on `((((…`.)
+ * A structured header value (RFC 5322, RFC 8601) split at `sep` where a parser splits
+ * it: outside quoted-strings and comments. Comments (nested, with quoted-pairs) become
+ * one space; quoted-strings are kept as written, quotes and backslashes included. An
+ * unclosed comment or quoted-string runs to the end, as it does for a parser. Linear.
+ * (Was `value.replace(/\([^)]*\)/g, ' ').split(';')`: quadratic on `((((…`, and it split
+ * inside quoted-strings, where a sender's `"a;dkim=pass"@x` became a result.)
  */
-export function stripComments(s: string): string {
-  if (!s.includes('(')) return s
-  let out = ''
+export function splitStructured(s: string, sep = ';'): string[] {
+  const parts: string[] = []
+  let cur = ''
   let depth = 0
-  /** where the outermost open comment began, in `s` and in `out` */
-  let openAt = 0
-  let outAt = 0
+  let quoted = false
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!
-    if (depth > 0) {
+    if (quoted) {
+      cur += c
+      if (c === '\\' && i + 1 < s.length) cur += s[++i]
+      else if (c === '"') quoted = false
+    } else if (depth > 0) {
       if (c === '\\') i++
       else if (c === '(') depth++
-      else if (c === ')' && --depth === 0) out += ' '
-      continue
-    }
-    if (c === '(') {
-      depth = 1
-      openAt = i
-      outAt = out.length
-      continue
-    }
-    out += c
+      else if (c === ')' && --depth === 0) cur += ' '
+    } else if (c === '"') {
+      quoted = true
+      cur += c
+    } else if (c === '(') depth = 1
+    else if (c === sep) {
+      parts.push(cur)
+      cur = ''
+    } else cur += c
   }
-  return depth > 0 ? out.slice(0, outAt) + s.slice(openAt) : out
+  parts.push(cur)
+  return parts
 }
 
 const isAsciiAlnum = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z0-9]$/.test(c)

@@ -47,12 +47,30 @@ export interface MessageFacts {
   readonly attachments: readonly Attachment[]
   /** the domain of the mailing list that carried the message (List-Id), if any */
   readonly listDomain?: string
-  /** true when the message was larger than the scan limit and only its beginning was read */
+  /** true when the message was larger than the scan limit, or had more MIME parts than MAX_PARTS, and only its beginning was read */
   readonly truncated: boolean
+  /** true when it was cut for its MIME parts */
+  readonly tooManyParts: boolean
 }
 
 /** Links read per message: enough for any notice, bounded for a hostile one. */
 export const MAX_LINKS = 200
+
+/**
+ * MIME parts read per message, as Haraka's own `[max] mime_parts` counts them: past it
+ * the rest is not parsed. postal-mime spends about 0.1 ms on each part, so 5 MB of empty
+ * parts would hold the event loop for most of a minute.
+ */
+export const MAX_PARTS = 1000
+
+/** Where the line starting with `--` after the first `max` of them begins (a part's delimiter line), or -1. */
+function partsCut(raw: Buffer, max: number): number {
+  let count = 0
+  for (let i = raw.indexOf('\n--'); i >= 0; i = raw.indexOf('\n--', i + 3)) {
+    if (++count > max) return i + 1
+  }
+  return -1
+}
 
 const domainOf = (address: string): string => {
   const at = address.lastIndexOf('@')
@@ -135,13 +153,15 @@ function headerEnd(raw: Buffer): number {
 }
 
 /**
- * Parses the message. Past `maxBytes` only the headers and the beginning of the
- * body are read (the facts say so). Never throws: a message the parser refuses
- * yields the facts that could be had from its headers.
+ * Parses the message. Past `maxBytes`, or past MAX_PARTS parts, only the headers and
+ * the beginning of the body are read (the facts say so). Never throws: a message the
+ * parser refuses yields the facts that could be had from its headers.
  */
 export async function readMessage(raw: Buffer, maxBytes: number): Promise<MessageFacts> {
-  const truncated = raw.length > maxBytes
-  const input = truncated ? raw.subarray(0, Math.max(maxBytes, headerEnd(raw))) : raw
+  const bySize = raw.length > maxBytes
+  let input = bySize ? raw.subarray(0, Math.max(maxBytes, headerEnd(raw))) : raw
+  const cut = partsCut(input, MAX_PARTS)
+  if (cut >= 0) input = input.subarray(0, Math.max(cut, headerEnd(input)))
   let email: Awaited<ReturnType<typeof PostalMime.parse>>
   try {
     email = await PostalMime.parse(input, { attachmentEncoding: 'arraybuffer', maxNestingDepth: 64 })
@@ -170,7 +190,8 @@ export async function readMessage(raw: Buffer, maxBytes: number): Promise<Messag
         mimeType: a.mimeType,
         inline: a.disposition === 'inline' || (a.related === true && a.mimeType.startsWith('image/')),
       })),
-    truncated,
+    truncated: bySize || cut >= 0,
+    tooManyParts: cut >= 0,
   }
 }
 

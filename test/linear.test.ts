@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 
-import { addressDomainIn, anchorsIn, firstHost, orderIdIn, stripBlocks, stripComments, trimEnd } from '../dist/src/linear.js'
+import { addressDomainIn, anchorsIn, firstHost, orderIdIn, splitStructured, stripBlocks, trimEnd } from '../dist/src/linear.js'
 import { fcParams } from './helpers/property'
 
 // the regexes as they were before test/redos.test.ts found them polynomial
@@ -96,16 +96,20 @@ t.test('anchorsIn finds what the anchor regex found', async (t) => {
   t.same(viaScanner(far), [[' href="z"', 'near']])
 })
 
-t.test('stripComments: comments out, nested ones too, an unclosed one left as written', async (t) => {
-  // without nesting or quoted-pairs, as the old /\([^)]*\)/g replaced them
+t.test('splitStructured: split where a parser splits, comments out, quoted-strings kept', async (t) => {
+  // without quotes, nesting or quoted-pairs it splits as the old `replace(/\([^)]*\)/g, ' ').split(';')` did
   fc.assert(
-    fc.property(over(['(', ')', 'a', ' ', ';', 'b'], 40), (s) => stripComments(s) === s.replace(/\([^)]*\)/g, ' ') || /\([^)]*\(/.test(s)),
+    fc.property(over(['(', ')', 'a', ' ', ';', 'b'], 40), (s) => {
+      if (/\([^)]*\(/.test(s) || /\([^)]*$/.test(s)) return true // nested or unclosed: the old one was wrong there
+      return JSON.stringify(splitStructured(s)) === JSON.stringify(s.replace(/\([^)]*\)/g, ' ').split(';'))
+    }),
     fcParams(3000),
   )
-  t.equal(stripComments('mx.example (a (nested) one) ; spf=pass'), 'mx.example   ; spf=pass')
-  t.equal(stripComments('a (b \\) c) d'), 'a   d', 'a quoted-pair does not close the comment')
-  t.equal(stripComments('x (unclosed'), 'x (unclosed')
-  t.equal(stripComments('x (a) (b'), 'x   (b')
+  t.same(splitStructured('mx.example (a (nested; one) x) ; spf=pass'), ['mx.example   ', ' spf=pass'])
+  t.same(splitStructured('a (b \\) c; d) e; f'), ['a   e', ' f'], 'a quoted-pair does not close the comment')
+  t.same(splitStructured('spf=fail smtp.mailfrom="\\"a;dkim=pass\\"@x"; dmarc=fail'), ['spf=fail smtp.mailfrom="\\"a;dkim=pass\\"@x"', ' dmarc=fail'], 'no split inside a quoted-string')
+  t.same(splitStructured('x (unclosed; y'), ['x '], 'an unclosed comment runs to the end')
+  t.same(splitStructured('x "unclosed; y'), ['x "unclosed; y'], 'so does an unclosed quoted-string')
 })
 
 t.test('trimEnd', async (t) => {
@@ -123,6 +127,6 @@ t.test('each scanner is fast on the inputs that made its regex slow', async (t) 
   t.notOk(NEW_AMOUNT.test(',0'.repeat(n)))
   t.equal(stripBlocks('<' + 'STYLE<'.repeat(n) + 'a').length, 6 * n + 2)
   t.equal([...anchorsIn('<A>A' + '<A'.repeat(n) + 'a</a>')].length, 0, 'its content is over 4,000 characters')
-  t.equal(stripComments('('.repeat(n)).length, n)
+  t.same(splitStructured('('.repeat(n)), [''])
   t.equal(trimEnd('!'.repeat(n) + '\0!', '!'), '!'.repeat(n) + '\0')
 })
