@@ -98,14 +98,25 @@ export function formatAuthResults(authservId: string, fragments: readonly string
 }
 
 /**
- * The Subject with `prefix` put before it (tag mode). When the first line would pass
- * 998 octets, the value is folded right after the prefix: unfolded it reads the same.
+ * A Subject value (raw, as Haraka keeps it: folds as `\n`, a final `\n`) with `prefix`
+ * put before it (tag mode): read by a mail client, it is the prefix, one space and the
+ * sender's Subject. Nothing else of the value changes. A non-ASCII prefix is written as
+ * an encoded-word (RFC 2047); the first line is folded after the prefix when it would
+ * pass 998 octets (`Subject: ` counted).
  */
-export function prefixSubject(prefix: string, subject: string): string {
-  const rest = subject.replace(/\r?\n$/, '').trim()
-  const firstLine = rest.split(/\r?\n/, 1)[0] ?? ''
-  const fits = 'Subject: '.length + prefix.length + 1 + firstLine.length <= MAX_LINE
-  return fits ? `${prefix} ${rest}` : `${prefix}\r\n ${rest}`
+export function prefixSubject(prefix: string, value: string): string {
+  // a value that starts on the next line: the prefix goes where its text starts
+  const folds = /^(?:\r?\n[ \t]+)*/.exec(value)?.[0] ?? ''
+  const text = value.slice(folds.length)
+  const firstLine = text.split('\n', 1)[0] ?? ''
+  const startsEncoded = firstLine.startsWith('=?')
+  let head: string
+  if (/^[\x20-\x7e]*$/.test(prefix)) head = `${prefix} `
+  // white space between two encoded-words is not shown (RFC 2047 6.2): the space goes inside then
+  else head = `=?UTF-8?B?${Buffer.from(startsEncoded ? `${prefix} ` : prefix).toString('base64')}?= `
+  const lineStart = folds ? (folds.split('\n').at(-1)?.length ?? 0) : 'Subject: '.length
+  const fits = lineStart + head.length + firstLine.replace(/\r$/, '').length <= MAX_LINE
+  return `${folds}${fits ? head : `${head.trimEnd()}\n `}${text}`
 }
 
 /** A domain name as compared here: lower case, without the root's trailing dot. */

@@ -10,6 +10,7 @@ import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
 import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
+import { type HarakaHeader, removeFields, removeUnparsedLines, rewriteFirstField } from './haraka-header.js'
 import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isForgedLine, isOurAuthResults, prefixSubject } from './headers.js'
 import { CachedResolver } from './resolver.js'
 import { type ScanResult, errorResult, scan } from './scan.js'
@@ -18,11 +19,9 @@ import { type Action, actionFor } from './verdict.js'
 /** Haraka's hook callback; a DSN object as msg brings its own reply code and enhanced status */
 type Next = (code?: number, msg?: string | object) => void
 
-interface Header {
+interface Header extends HarakaHeader {
   get_all(name: string): string[]
   remove(name: string): void
-  /** the header fields as Haraka will write them, one string per field (folds included) */
-  header_list?: string[]
 }
 
 interface Transaction {
@@ -135,16 +134,25 @@ function readMessage(txn: Transaction): Promise<Buffer> {
   })
 }
 
-/** Removes the Authentication-Results (and Original-) headers written under `authservId`; returns how many. */
+/**
+ * Removes the Authentication-Results (and Original-) fields written under `authservId`,
+ * the others staying where they are; returns how many.
+ */
 function removeAuthResultsOf(txn: Transaction, authservId: string): number {
   let removed = 0
   for (const name of [AR_HEADER, `Original-${AR_HEADER}`]) {
+    const ours = (v: string): boolean => isOurAuthResults(v, authservId)
+    const inPlace = removeFields(txn.header, name, ours)
+    if (inPlace !== undefined) {
+      removed += inPlace
+      continue
+    }
+    // a Header laid out otherwise: Haraka's API, which moves the others to the top
     const values = txn.header.get_all(name)
-    const keep = values.filter((v) => !isOurAuthResults(v, authservId))
+    const keep = values.filter((v) => !ours(v))
     if (keep.length === values.length) continue
     removed += values.length - keep.length
     txn.remove_header(name)
-    // put the others back in their order (add_leading_header prepends, so go backwards)
     for (const v of keep.reverse()) txn.add_leading_header(name, v.replace(/\r?\n$/, ''))
   }
   return removed
@@ -152,21 +160,12 @@ function removeAuthResultsOf(txn: Transaction, authservId: string): number {
 
 /** Removes inbound X-Shop-Notice headers and Authentication-Results that carry our authserv-id. */
 export function removeForgedHeaders(txn: Transaction, authservId: string): number {
-  // first the lines Haraka did not take for fields (`X-Shop-Notice : …`) but a mail client may;
-  // remove_header() below then tells Haraka the header block changed
-  const unparsed = removeLines(txn.header.header_list, (line) => isForgedLine(line, authservId))
-  const removed = txn.header.get_all(VERDICT_HEADER).length
+  // first the lines Haraka did not take for fields (`X-Shop-Notice : …`) but a mail client may
+  const unparsed = removeUnparsedLines(txn.header, (line) => isForgedLine(line, authservId))
+  const removed = txn.header.get_all(VERDICT_HEADER).length + removeAuthResultsOf(txn, authservId)
+  // ... and remove_header() also tells Haraka that the header block changed
   txn.remove_header(VERDICT_HEADER)
-  return unparsed + removed + removeAuthResultsOf(txn, authservId)
-}
-
-/** Takes the lines that `drop` picks out of Haraka's header list, in place; returns how many. */
-function removeLines(list: string[] | undefined, drop: (line: string) => boolean): number {
-  if (!list) return 0
-  const keep = list.filter((line) => !drop(line))
-  const removed = list.length - keep.length
-  if (removed) list.splice(0, list.length, ...keep)
-  return removed
+  return unparsed + removed
 }
 
 /**
@@ -267,13 +266,14 @@ function apply(
   txn.add_leading_header(AR_HEADER, formatAuthResults(authservId, [...(merged ? core.filter((f) => !OUR_METHODS.test(f)) : []), ...result.auth.fragments]))
   txn.add_leading_header(VERDICT_HEADER, formatVerdict(result))
 
-  if (action === 'tag' && settings.actions.subject_prefix) {
-    const [subject = '', ...others] = txn.header.get_all('Subject')
-    if (!subject.startsWith(settings.actions.subject_prefix)) {
+  const prefix = settings.actions.subject_prefix
+  if (action === 'tag' && prefix && !(txn.header.get_all('Subject')[0] ?? '').startsWith(prefix)) {
+    // the sender's Subject field, in its place and as written, with the prefix put before its text
+    if (!rewriteFirstField(txn.header, 'Subject', (v) => prefixSubject(prefix, v))) {
+      // no Subject (or a Header laid out otherwise): one on top
+      const subject = (txn.header.get_all('Subject')[0] ?? '').replace(/\r?\n$/, '').trim()
       txn.remove_header('Subject')
-      // a second Subject field is rare and wrong, but it is the sender's: it stays, after ours
-      for (const other of [...others].reverse()) txn.add_leading_header('Subject', other.replace(/\r?\n$/, ''))
-      txn.add_leading_header('Subject', prefixSubject(settings.actions.subject_prefix, subject))
+      txn.add_leading_header('Subject', subject ? `${prefix} ${subject}` : prefix)
     }
   }
   if (action === 'quarantine') {

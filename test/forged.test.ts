@@ -203,16 +203,22 @@ t.test('X-Shop-Notice stays within 998 octets with every signal and the longest 
   t.notMatch(short, /\r\n/, 'a usual verdict is one line')
 })
 
-t.test('prefixSubject folds only when the first line would pass 998 octets, and reads the same unfolded', async (t) => {
-  t.equal(prefixSubject('[SPOOF?]', 'Hello\n'), '[SPOOF?] Hello')
+t.test('prefixSubject: the prefix, one space, the value as it was; folded only past 998 octets', async (t) => {
+  t.equal(prefixSubject('[SPOOF?]', 'Hello\n'), '[SPOOF?] Hello\n')
   const long = 'x'.repeat(985)
-  const v = prefixSubject('[SPOOF?]', long)
-  t.equal(v, `[SPOOF?]\r\n ${long}`)
-  t.equal(v.replace(/\r\n/g, ''), `[SPOOF?] ${long}`, 'unfolded: the prefix, one space, the subject')
-  t.equal(prefixSubject('[SPOOF?]', `a\n ${long}`), `[SPOOF?] a\n ${long}`, 'a folded subject keeps its folds')
+  const v = prefixSubject('[SPOOF?]', `${long}\n`)
+  t.equal(v, `[SPOOF?]\n ${long}\n`)
+  t.equal(v.replace(/\n(?=.)/g, ''), `[SPOOF?] ${long}\n`, 'unfolded: the prefix, one space, the subject')
+  t.equal(prefixSubject('[SPOOF?]', `a\n ${long}\n`), `[SPOOF?] a\n ${long}\n`, 'a folded subject keeps its folds')
+  t.equal(prefixSubject('【なりすまし?】', 'Hello\n'), `=?UTF-8?B?${Buffer.from('【なりすまし?】').toString('base64')}?= Hello\n`, 'a non-ASCII prefix as an encoded-word')
+  t.equal(
+    prefixSubject('【なりすまし?】', '=?UTF-8?B?44GU5rOo5paH?=\n'),
+    `=?UTF-8?B?${Buffer.from('【なりすまし?】 ').toString('base64')}?= =?UTF-8?B?44GU5rOo5paH?=\n`,
+    'before an encoded-word the space goes inside ours (RFC 2047 drops white space between encoded-words)',
+  )
 })
 
-t.test('tag mode: the Subject is prefixed, a second Subject kept, nothing else changed (regression)', async (t) => {
+t.test('tag mode: the first Subject prefixed in its place, nothing else changed (regression)', async (t) => {
   const { plugin } = makePlugin(t, { dnsPort, ini: '[actions]\nmode=tag\nsubject_prefix=[SPOOF?]\n', registry: REGISTRY })
   const conn = connection()
   // a second Subject field after the first
@@ -225,13 +231,35 @@ t.test('tag mode: the Subject is prefixed, a second Subject kept, nothing else c
   await deliver(plugin, conn, msg)
   const out = splitMessage(await written(conn))
   const sent = splitMessage(msg)
-  const subjects = out.fields.filter((f) => /^subject:/i.test(f))
-  t.equal(subjects.length, 2, 'both Subject fields are there')
-  t.match(subjects[0], /^Subject: \[SPOOF\?\] =\?UTF-8\?B\?/, 'the first, prefixed')
-  t.equal(subjects[1], 'Subject: second subject\r\n folded', 'the second as it was')
-  const others = (fields: string[]) => fields.filter((f) => !/^(subject|x-shop-notice|authentication-results):/i.test(f))
-  t.same(others(out.fields), others(sent.fields), 'every other field as sent, in order')
+  t.same(out.fields.slice(0, 2).map((f) => f.split(':')[0]), ['X-Shop-Notice', 'Authentication-Results'], 'ours on top')
+  const subjectAt = sent.fields.findIndex((f) => f.startsWith('Subject:'))
+  t.equal(out.fields[subjectAt + 2], sent.fields[subjectAt]!.replace('Subject: ', 'Subject: [SPOOF?] '), 'the first Subject, prefixed, in its place')
+  t.same(out.fields.slice(2).filter((_, i) => i !== subjectAt), sent.fields.filter((_, i) => i !== subjectAt), 'every other field as sent, in order, the second Subject too')
   t.ok(out.body.equals(sent.body), 'the body byte for byte')
+  t.equal((await PostalMime.parse(await written(conn))).subject, '[SPOOF?] 【テストショップ】ご入金確認', 'a client reads the prefix and the subject')
+})
+
+t.test('tag mode: an empty Subject, or one that starts on the next line, keeps every other field whole (regression)', async (t) => {
+  const { plugin } = makePlugin(t, { dnsPort, ini: '[actions]\nmode=tag\nsubject_prefix=[SPOOF?]\n', registry: REGISTRY })
+  for (const [subject, reads] of [
+    ['Subject: ', '[SPOOF?]'],
+    ['Subject:', '[SPOOF?]'],
+    ['Subject:\r\n =?UTF-8?B?44GU5YWl6YeR56K66KqN?=', '[SPOOF?] ご入金確認'],
+  ] as const) {
+    const conn = connection()
+    const msg = Buffer.from(
+      makeMessage({ from: mailbox('テストショップ', 'notice@testshop.jp'), subject: 'x', body: 'ご入金を確認しました。\nご注文番号: 1234\n' })
+        .toString('latin1')
+        .replace('Subject: x\r\n', `${subject}\r\nX-After: kept\r\n`),
+      'latin1',
+    )
+    await deliver(plugin, conn, msg)
+    const out = await written(conn)
+    const email = await PostalMime.parse(out)
+    t.equal(email.subject, reads, `${JSON.stringify(subject)}: the Subject reads ${reads}`)
+    t.same(email.headers.filter((h) => h.key === 'x-after').map((h) => h.value), ['kept'], 'the field after it is whole')
+    t.match(out.toString('utf8'), /\r\nX-After: kept\r\n/)
+  }
 })
 
 t.test('what the message says never reaches our headers raw', async (t) => {

@@ -83,8 +83,31 @@ export async function reference(raw: Buffer): Promise<Buffer> {
   return written(conn)
 }
 
+/**
+ * What the transaction writes out, cut where Haraka cuts it: its header fields (Haraka's
+ * header list, one string per field, folds as CRLF, no final CRLF) and everything after
+ * them. Haraka's fields are not always what a reader finds before the first empty line:
+ * a bare CR at the start of a header line becomes one (haraka-email-message turns a bare
+ * CR into CRLF SP).
+ */
+export async function writtenParts(conn: FixtureConnection): Promise<{ fields: string[]; rest: Buffer }> {
+  const out = await written(conn)
+  const lines = conn.transaction.header.lines()
+  const fields = lines.map((l) => l.replace(/\r?\n/g, '\r\n'))
+  const headLength = fields.reduce((n, f) => n + Buffer.byteLength(f), 0)
+  return { fields: fields.map((f) => f.replace(/\r\n$/, '')), rest: out.subarray(headLength) }
+}
+
+/** writtenParts() of the message through a transaction with no plugin at all. */
+export async function referenceParts(raw: Buffer): Promise<{ fields: string[]; rest: Buffer }> {
+  const conn = connection()
+  await loadMessage(conn.transaction as never, raw)
+  return writtenParts(conn)
+}
+
 /** Splits a message at its first empty line: header fields (folds kept, CRLF off the end) and body bytes. */
 export function splitMessage(raw: Buffer): { fields: string[]; body: Buffer; hasBody: boolean } {
+  if (raw.subarray(0, 2).toString('latin1') === '\r\n') return { fields: [], body: raw.subarray(2), hasBody: true }
   const end = raw.indexOf('\r\n\r\n')
   const head = (end < 0 ? raw : raw.subarray(0, end + 2)).toString('latin1')
   const fields: string[] = []
