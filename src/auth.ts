@@ -7,6 +7,7 @@
 import { authenticate } from 'mailauth'
 import { getDomain } from 'tldts'
 
+import { splitStructured } from './linear.js'
 import type { ResolveFn } from './resolver.js'
 
 export interface DkimFact {
@@ -134,15 +135,61 @@ export async function authenticateMessage(
   }
 }
 
-/** The authserv-id of an Authentication-Results value: the first token, comments stripped. */
+/**
+ * The authserv-id of an Authentication-Results value: the first token before the first
+ * `;` outside quotes and comments, comments stripped, quotes taken off, lower case.
+ */
 export function authservIdOf(value: string): string {
-  const head = value.split(';', 1)[0] ?? ''
+  const head = splitStructured(value)[0] ?? ''
   return head
-    .replace(/\([^)]*\)/g, ' ')
     .trim()
     .split(/\s+/)[0]!
     .replace(/^"(.*)"$/, '$1')
     .toLowerCase()
+}
+
+const isPropChar = (c: string): boolean => /^[a-z0-9.-]$/i.test(c)
+
+/**
+ * The `ptype.property=value` pairs of one resinfo (RFC 8601 2.2), read in one pass: a value
+ * is a quoted-string (its quoted-pairs undone) or a run of characters up to white space, `;`
+ * or `"`. Written by hand, since the regex for it backtracks polynomially (test/redos.test.ts).
+ */
+export function propspecs(s: string): [string, string][] {
+  const out: [string, string][] = []
+  let i = 0
+  const skipSpace = (): void => {
+    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++
+  }
+  while (i < s.length) {
+    if (!isPropChar(s[i]!)) {
+      i++
+      continue
+    }
+    const start = i
+    while (i < s.length && isPropChar(s[i]!)) i++
+    const name = s.slice(start, i).toLowerCase()
+    skipSpace()
+    if (s[i] !== '=' || !/^[a-z0-9-]+\.[a-z0-9.-]+$/.test(name)) continue
+    i++
+    skipSpace()
+    let value = ''
+    if (s[i] === '"') {
+      i++
+      while (i < s.length && s[i] !== '"') {
+        if (s[i] === '\\' && i + 1 < s.length) i++
+        value += s[i]
+        i++
+      }
+      i++ // the closing quote
+    } else {
+      const from = i
+      while (i < s.length && !/[\s;"]/.test(s[i]!)) i++
+      value = s.slice(from, i)
+    }
+    if (value) out.push([name, value])
+  }
+  return out
 }
 
 /**
@@ -151,9 +198,7 @@ export function authservIdOf(value: string): string {
  */
 export function factsFromAuthResults(value: string): AuthFacts {
   const unfolded = value.replace(/\r?\n[ \t]*/g, ' ')
-  const parts = unfolded
-    .replace(/\([^)]*\)/g, ' ')
-    .split(';')
+  const parts = splitStructured(unfolded)
     .slice(1)
     .map((p) => p.trim())
     .filter(Boolean)
@@ -170,9 +215,7 @@ export function factsFromAuthResults(value: string): AuthFacts {
     const method = m[1]!.toLowerCase()
     const result = m[2]!.toLowerCase()
     const props = new Map<string, string>()
-    for (const p of m[3]!.matchAll(/([a-z0-9-]+\.[a-z0-9-]+)\s*=\s*("[^"]*"|[^\s;]+)/gi)) {
-      props.set(p[1]!.toLowerCase(), p[2]!.replace(/^"|"$/g, ''))
-    }
+    for (const [name, v] of propspecs(m[3]!)) props.set(name, v)
     const domainOf = (v: string | undefined): string | undefined => v?.replace(/^.*@/, '').toLowerCase() || undefined
     switch (method) {
       case 'spf':

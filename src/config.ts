@@ -239,6 +239,12 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
     }
   }
 
+  // our authserv-id is written into every Authentication-Results: a token (RFC 8601, RFC 2045), a host name in practice
+  const authservId = (out.main as { authserv_id: string }).authserv_id
+  if (authservId && !/^[^\x00-\x20\x7f-\uffff()<>@,;:\\"/[\]?=]+$/.test(authservId)) {
+    throw new ConfigError(file, '[main] authserv_id', `not a valid authserv-id (a host name such as mx.example.net), got ${JSON.stringify(authservId)}`)
+  }
+
   const t = out.thresholds as Settings['thresholds']
   if (!(t.suspicious < t.spoofed)) {
     throw new ConfigError(file, '[thresholds] spoofed', `must be greater than suspicious (${t.suspicious}), got ${t.spoofed}`)

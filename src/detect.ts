@@ -8,6 +8,7 @@ import type { Link, MessageFacts } from './message.js'
 import type { NoticeKind, PhraseBook } from './phrases.js'
 import { type Brand, type Registry, brandOfDomain, brandsNamedIn } from './registry.js'
 import type { Hit } from './symbols.js'
+import { addressDomainIn, firstHost, orderIdIn, trimEnd } from './linear.js'
 import { countDisguises, glyphsIn, hasKana, normaliseText } from './text.js'
 
 export interface KindClaim {
@@ -93,7 +94,7 @@ export const claimMakesNotice = (claim: BrandClaim | undefined): boolean =>
   claim?.via === 'display-name' || claim?.via === 'subject-tag' || claim?.via === 'lookalike'
 
 /** Bracketed labels of a subject: 【…】, ［…］, […], ＜…＞. */
-const SUBJECT_TAG = /[【［[＜〔]([^】］\]＞〕]{1,60})[】］\]＞〕]/g
+const SUBJECT_TAG = /[【［[＜〔]([^【［[＜〔】］\]＞〕]{1,60})[】］\]＞〕]/g
 
 /** A claim the sender makes in its own name (From domain, display name), not in the text. */
 export const isStrongClaim = (claim: BrandClaim): boolean => claim.via === 'from-domain' || claim.via === 'display-name'
@@ -246,8 +247,6 @@ export function domainHits(fromDomain: string | undefined, looks: Lookalikes, li
   return hits
 }
 
-/** Host-like text: what a reader takes for "the address this link goes to". */
-const SHOWN_HOST = /(?:https?:\/\/)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![a-z0-9.-])/i
 
 export interface LinkInput {
   readonly links: readonly Link[]
@@ -267,7 +266,8 @@ export function linkHits(input: LinkInput, domains: DomainIndex): Hit[] {
   const counted = web.filter((l) => !own(l))
 
   const lies = counted.flatMap((l) => {
-    const shown = l.text ? SHOWN_HOST.exec(l.text)?.[1]?.toLowerCase() : undefined
+    // host-like text: what a reader takes for "the address this link goes to"
+    const shown = l.text ? firstHost(l.text)?.toLowerCase() : undefined
     if (!shown) return []
     const shownReg = domains.host(shown).registrable
     const realReg = domains.host(l.host).registrable || l.host
@@ -321,8 +321,6 @@ export interface SenderInput {
   readonly isNotice: boolean
 }
 
-const EMAIL_IN_NAME = /[\p{L}\p{N}._%+-]{1,64}@((?:[\p{L}\p{N}-]{1,63}\.)+[\p{L}]{2,24})/u
-
 /** The sender: an address in the display name, Reply-To and envelope off the brand, free mail. */
 export function senderHits(input: SenderInput, domains: DomainIndex): Hit[] {
   const hits: Hit[] = []
@@ -341,7 +339,7 @@ export function senderHits(input: SenderInput, domains: DomainIndex): Hit[] {
       }
     }
   }
-  const inName = from ? EMAIL_IN_NAME.exec(from.name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}|\p{M}/gu, ''))?.[1] : undefined
+  const inName = from ? addressDomainIn(from.name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}|\p{M}/gu, '')) : undefined
   if (inName) {
     const reg = domains.host(inName.toLowerCase()).registrable || inName.toLowerCase()
     if (reg !== fromReg) hits.push({ symbol: 'SENDER_DISPLAY_NAME_ADDRESS', options: [inName.toLowerCase(), from?.domain || '-'] })
@@ -402,10 +400,12 @@ export function attachmentHits(facts: Pick<MessageFacts, 'attachments'>, claim: 
 /** Sentences: split at 。！？ and line ends, and at ". " in English. */
 const splitSentences = (text: string): string[] => text.split(/[。！？!?\n]+|\.(?:\s|$)/u)
 
-/** An amount of money: ¥1,000 / 1,000円 / $12.34 / USD 12 / €5 / £3. */
-const AMOUNT = /(?:[¥￥$€£]\s?\d[\d,]*(?:\.\d{1,2})?|\d[\d,]*(?:\.\d{1,2})?\s?(?:円|ドル|usd|jpy|eur|gbp)|(?:usd|jpy|eur|gbp)\s?\d[\d,]*)/i
-/** Something an order number can be: at least 5 characters of which some digits. */
-const ORDER_ID = /[#＃:：]?\s*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{4,40})/
+/**
+ * Is there an amount of money: ¥1,000 / 1,000円 / $12.34 / USD 12 / €5 / £3? Only
+ * whether there is one matters, so each number is taken from its last digit before
+ * the currency: `\d[\d,]*…円` tested the same, in quadratic time.
+ */
+const AMOUNT = /[¥￥$€£]\s?\d|\d,*(?:\.\d{1,2})?\s?(?:円|ドル|usd|jpy|eur|gbp)|(?:usd|jpy|eur|gbp)\s?\d/i
 /** A number shown with # (#123-4567890-1234567), the way order numbers appear in subjects. */
 const HASH_NUMBER = /#\s?(\d{2,}(?:-\d{2,})+)/g
 
@@ -413,18 +413,23 @@ const HASH_NUMBER = /#\s?(\d{2,}(?:-\d{2,})+)/g
  * Telephone numbers as notices write them: North American (+1 (828) 280-7472, 844 584-4936),
  * Japanese (0120-123-456, 03-1234-5678) and other international ones (+44 20 7946 0958).
  * Separators are required, so that order and invoice numbers (1820953715) are not taken
- * for one, nor is the tail of a date or an id (2025-04-15-0001). Every quantifier is bounded.
+ * for one, nor is a date or an id (2025-04-15-0001). Matched at the start of a run of
+ * digits and separators (PHONE_RUN), so that no pattern is tried at every character.
  */
-const PHONE =
-  /(?<![\d+-])(?:(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|\+\d{1,3}[ .-]\(?\d{1,4}\)?(?:[ .-]\d{2,4}){2,3})(?!\d)/g
+const PHONE_RUN = /[+(]?\d[\d ().-]*/g
+const PHONE = /^(?:(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|\+\d{1,3}[ .-]\(?\d{1,4}\)?(?:[ .-]\d{2,4}){2,3})/
 
 /** The first telephone number with a callback phrase of the book just before (or right after) it. */
 export function callbackNumber(text: string, book: PhraseBook): { number: string; phrase: string } | undefined {
   const nfkc = text.normalize('NFKC')
   let seen = 0
-  for (const m of nfkc.matchAll(PHONE)) {
+  for (const run of nfkc.matchAll(PHONE_RUN)) {
+    // a number in brackets, （0120-123-456）: the bracket is not the area code's
+    const [digits, at] = run[0].startsWith('(') && !PHONE.test(run[0]) ? [run[0].slice(1), run.index + 1] : [run[0], run.index]
+    const m = PHONE.exec(digits)
+    if (!m || /\d/.test(digits[m[0].length] ?? '')) continue
     if (++seen > 20) break
-    const around = normaliseText(nfkc.slice(Math.max(0, m.index - 160), m.index + m[0].length + 60))
+    const around = normaliseText(nfkc.slice(Math.max(0, at - 160), at + m[0].length + 60))
     const phrase = book.callback.find((p) => around.includes(p))
     if (phrase) return { number: m[0], phrase }
   }
@@ -501,8 +506,9 @@ export function orderNumbersIn(lower: string, book: PhraseBook): string[] {
   const compact = lower.replace(/\s+/g, ' ')
   for (const m of compact.matchAll(book.details.order_label)) {
     const end = m.index + m[0].length
-    const id = ORDER_ID.exec(compact.slice(end, end + 48))?.[1]
-    if (id) found.push(id.replace(/-+$/, ''))
+    // something an order number can be: at least 5 characters of which some digits
+    const id = orderIdIn(compact.slice(end, end + 48))
+    if (id) found.push(trimEnd(id, '-'))
     if (found.length > 10) break
   }
   for (const m of compact.matchAll(HASH_NUMBER)) {

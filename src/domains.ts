@@ -69,7 +69,7 @@ const GENERIC = new Set([
   'direct', 'smart', 'login', 'account', 'support', 'help', 'my', 'jp', 'co', 'com', 'the',
 ])
 
-const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Hebrew', 'Arabic', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Thai', 'Cherokee', 'Georgian'] as const
+export const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Hebrew', 'Arabic', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Thai', 'Cherokee', 'Georgian'] as const
 const SCRIPT_RES = SCRIPTS.map((name) => [name, new RegExp(`\\p{Script=${name}}`, 'u')] as const)
 /** Script mixes that UTS #39 "highly restrictive" allows in one label. */
 const ALLOWED_MIXES: readonly ReadonlySet<string>[] = [

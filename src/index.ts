@@ -14,9 +14,10 @@ import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
 import { type HarakaConfig, type Settings, harakaSource, loadSettings, parseListen } from './config.js'
-import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isOurAuthResults } from './headers.js'
-import { QuarantineStore, RELEASE_HEADER, buildSidecar, quarantineDirOf, writeSidecar } from './quarantine.js'
+import { type HarakaHeader, removeFields, removeUnparsedLines, rewriteFirstField } from './haraka-header.js'
+import { AR_HEADER, VERDICT_HEADER, formatAuthResults, formatVerdict, isForgedLine, isOurAuthResults, prefixSubject } from './headers.js'
 import { type ClusterLike, ClusterCollector, type MetricsServer, ShopNoticeMetrics, answerMaster, startMetricsServer } from './metrics.js'
+import { QuarantineStore, RELEASE_HEADER, buildSidecar, quarantineDirOf, writeSidecar } from './quarantine.js'
 import { CachedResolver } from './resolver.js'
 import { type ScanResult, errorResult, scan } from './scan.js'
 import { type Action, actionFor } from './verdict.js'
@@ -24,7 +25,7 @@ import { type Action, actionFor } from './verdict.js'
 /** Haraka's hook callback; a DSN object as msg brings its own reply code and enhanced status */
 type Next = (code?: number, msg?: string | object) => void
 
-interface Header {
+interface Header extends HarakaHeader {
   get_all(name: string): string[]
   remove(name: string): void
 }
@@ -206,16 +207,25 @@ function readMessage(txn: Transaction): Promise<Buffer> {
   })
 }
 
-/** Removes the Authentication-Results (and Original-) headers written under `authservId`; returns how many. */
+/**
+ * Removes the Authentication-Results (and Original-) fields written under `authservId`,
+ * the others staying where they are; returns how many.
+ */
 function removeAuthResultsOf(txn: Transaction, authservId: string): number {
   let removed = 0
   for (const name of [AR_HEADER, `Original-${AR_HEADER}`]) {
+    const ours = (v: string): boolean => isOurAuthResults(v, authservId)
+    const inPlace = removeFields(txn.header, name, ours)
+    if (inPlace !== undefined) {
+      removed += inPlace
+      continue
+    }
+    // a Header laid out otherwise: Haraka's API, which moves the others to the top
     const values = txn.header.get_all(name)
-    const keep = values.filter((v) => !isOurAuthResults(v, authservId))
+    const keep = values.filter((v) => !ours(v))
     if (keep.length === values.length) continue
     removed += values.length - keep.length
     txn.remove_header(name)
-    // put the others back in their order (add_leading_header prepends, so go backwards)
     for (const v of keep.reverse()) txn.add_leading_header(name, v.replace(/\r?\n$/, ''))
   }
   return removed
@@ -223,9 +233,12 @@ function removeAuthResultsOf(txn: Transaction, authservId: string): number {
 
 /** Removes inbound X-Shop-Notice headers and Authentication-Results that carry our authserv-id. */
 export function removeForgedHeaders(txn: Transaction, authservId: string): number {
-  const removed = txn.header.get_all(VERDICT_HEADER).length
+  // first the lines Haraka did not take for fields (`X-Shop-Notice : …`) but a mail client may
+  const unparsed = removeUnparsedLines(txn.header, (line) => isForgedLine(line, authservId))
+  const removed = txn.header.get_all(VERDICT_HEADER).length + removeAuthResultsOf(txn, authservId)
+  // ... and remove_header() also tells Haraka that the header block changed
   txn.remove_header(VERDICT_HEADER)
-  return removed + removeAuthResultsOf(txn, authservId)
+  return unparsed + removed
 }
 
 /**
@@ -360,11 +373,14 @@ function apply(
   txn.add_leading_header(AR_HEADER, formatAuthResults(authservId, [...(merged ? core.filter((f) => !OUR_METHODS.test(f)) : []), ...result.auth.fragments]))
   txn.add_leading_header(VERDICT_HEADER, formatVerdict(result))
 
-  if (action === 'tag' && settings.actions.subject_prefix) {
-    const subject = txn.header.get_all('Subject')[0] ?? ''
-    if (!subject.startsWith(settings.actions.subject_prefix)) {
+  const prefix = settings.actions.subject_prefix
+  if (action === 'tag' && prefix && !(txn.header.get_all('Subject')[0] ?? '').startsWith(prefix)) {
+    // the sender's Subject field, in its place and as written, with the prefix put before its text
+    if (!rewriteFirstField(txn.header, 'Subject', (v) => prefixSubject(prefix, v))) {
+      // no Subject (or a Header laid out otherwise): one on top
+      const subject = (txn.header.get_all('Subject')[0] ?? '').replace(/\r?\n$/, '').trim()
       txn.remove_header('Subject')
-      txn.add_leading_header('Subject', `${settings.actions.subject_prefix} ${subject.replace(/\r?\n$/, '').trim()}`)
+      txn.add_leading_header('Subject', subject ? `${prefix} ${subject}` : prefix)
     }
   }
   if (action === 'quarantine') {

@@ -5,6 +5,8 @@
  */
 import PostalMime from 'postal-mime'
 
+import { anchorsIn, stripBlocks, trimEnd } from './linear.js'
+
 export interface Mailbox {
   readonly name: string
   readonly address: string
@@ -45,12 +47,30 @@ export interface MessageFacts {
   readonly attachments: readonly Attachment[]
   /** the domain of the mailing list that carried the message (List-Id), if any */
   readonly listDomain?: string
-  /** true when the message was larger than the scan limit and only its beginning was read */
+  /** true when the message was larger than the scan limit, or had more MIME parts than MAX_PARTS, and only its beginning was read */
   readonly truncated: boolean
+  /** true when it was cut for its MIME parts */
+  readonly tooManyParts: boolean
 }
 
 /** Links read per message: enough for any notice, bounded for a hostile one. */
 export const MAX_LINKS = 200
+
+/**
+ * MIME parts read per message, as Haraka's own `[max] mime_parts` counts them: past it
+ * the rest is not parsed. postal-mime spends about 0.1 ms on each part, so 5 MB of empty
+ * parts would hold the event loop for most of a minute.
+ */
+export const MAX_PARTS = 1000
+
+/** Where the line starting with `--` after the first `max` of them begins (a part's delimiter line), or -1. */
+function partsCut(raw: Buffer, max: number): number {
+  let count = 0
+  for (let i = raw.indexOf('\n--'); i >= 0; i = raw.indexOf('\n--', i + 3)) {
+    if (++count > max) return i + 1
+  }
+  return -1
+}
 
 const domainOf = (address: string): string => {
   const at = address.lastIndexOf('@')
@@ -78,10 +98,9 @@ export function decodeEntities(s: string): string {
 /** A rough text rendering of HTML, enough to match phrases in it. */
 export function htmlToText(html: string): string {
   return decodeEntities(
-    html
-      .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+    stripBlocks(html)
       .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d)>/gi, '\n')
-      .replace(/<[^>]{0,2000}>/g, ' '),
+      .replace(/<[^<>]{0,2000}>/g, ' '),
   )
 }
 
@@ -96,7 +115,6 @@ function parseUrl(url: string): { scheme: string; host: string } | undefined {
   }
 }
 
-const ANCHOR = /<a\b([^>]{0,4000})>([\s\S]{0,4000}?)<\/a\s*>/gi
 const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i
 const TEXT_URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`{}|\\^\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]{1,2000}/gi
 
@@ -106,7 +124,7 @@ export function extractLinks(html: string | undefined, text: string): Link[] {
   const seen = new Set<string>()
   const add = (raw: string, source: Link['source'], shown?: string): void => {
     if (links.length >= MAX_LINKS) return
-    const url = decodeEntities(raw.trim()).replace(/[).,;:!?\]]+$/, '')
+    const url = trimEnd(decodeEntities(raw.trim()), ').,;:!?]')
     const parsed = parseUrl(url)
     if (!parsed) return
     const key = `${source}\0${url}\0${shown ?? ''}`
@@ -115,10 +133,10 @@ export function extractLinks(html: string | undefined, text: string): Link[] {
     links.push({ url, ...parsed, source, ...(shown ? { text: shown } : {}) })
   }
   if (html) {
-    for (const m of html.matchAll(ANCHOR)) {
-      const href = HREF.exec(m[1] ?? '')
+    for (const a of anchorsIn(html)) {
+      const href = HREF.exec(a.attrs)
       const target = href?.[1] ?? href?.[2] ?? href?.[3]
-      if (target) add(target, 'html', htmlToText(m[2] ?? '').replace(/\s+/g, ' ').trim() || undefined)
+      if (target) add(target, 'html', htmlToText(a.content).replace(/\s+/g, ' ').trim() || undefined)
     }
   }
   for (const m of text.matchAll(TEXT_URL)) add(m[0], 'text')
@@ -135,13 +153,15 @@ function headerEnd(raw: Buffer): number {
 }
 
 /**
- * Parses the message. Past `maxBytes` only the headers and the beginning of the
- * body are read (the facts say so). Never throws: a message the parser refuses
- * yields the facts that could be had from its headers.
+ * Parses the message. Past `maxBytes`, or past MAX_PARTS parts, only the headers and
+ * the beginning of the body are read (the facts say so). Never throws: a message the
+ * parser refuses yields the facts that could be had from its headers.
  */
 export async function readMessage(raw: Buffer, maxBytes: number): Promise<MessageFacts> {
-  const truncated = raw.length > maxBytes
-  const input = truncated ? raw.subarray(0, Math.max(maxBytes, headerEnd(raw))) : raw
+  const bySize = raw.length > maxBytes
+  let input = bySize ? raw.subarray(0, Math.max(maxBytes, headerEnd(raw))) : raw
+  const cut = partsCut(input, MAX_PARTS)
+  if (cut >= 0) input = input.subarray(0, Math.max(cut, headerEnd(input)))
   let email: Awaited<ReturnType<typeof PostalMime.parse>>
   try {
     email = await PostalMime.parse(input, { attachmentEncoding: 'arraybuffer', maxNestingDepth: 64 })
@@ -170,7 +190,8 @@ export async function readMessage(raw: Buffer, maxBytes: number): Promise<Messag
         mimeType: a.mimeType,
         inline: a.disposition === 'inline' || (a.related === true && a.mimeType.startsWith('image/')),
       })),
-    truncated,
+    truncated: bySize || cut >= 0,
+    tooManyParts: cut >= 0,
   }
 }
 

@@ -346,8 +346,8 @@ export const formatReleaseHeader = (h: ReleaseHeader): string => `by=${h.by}; at
 export function parseReleaseHeader(value: string): ReleaseHeader | undefined {
   const fields: Record<string, string> = {}
   for (const part of value.replace(/\r?\n[ \t]+/g, ' ').split(';')) {
-    const m = /^\s*([a-z]+)=(.*?)\s*$/i.exec(part)
-    if (m) fields[m[1]!.toLowerCase()] = m[2]!
+    const m = /^\s*([a-z]+)=([^]*)$/i.exec(part)
+    if (m) fields[m[1]!.toLowerCase()] = m[2]!.trim()
   }
   const { by, at, id, token } = fields
   if (!by || !at || !id || !token || !isMessageId(id) || !/^[0-9a-f]{32}$/.test(token)) return undefined

@@ -22,7 +22,7 @@ import {
   senderBrands,
   senderHits,
 } from './detect.js'
-import { type MessageFacts, readMessage } from './message.js'
+import { MAX_PARTS, type MessageFacts, readMessage } from './message.js'
 import type { ResolveFn } from './resolver.js'
 import type { Hit } from './symbols.js'
 import { type Verdict, applyComposites, scoreHits, verdictOf } from './verdict.js'
@@ -119,7 +119,9 @@ export function decide(
     ...attachmentHits(facts, claim, isNotice),
     ...contentHits({ facts, kind: kind?.kind, claim, book }),
   ]
-  if (facts.truncated) found.push({ symbol: 'SCAN_TRUNCATED', options: [String(settings.limits.max_scan_bytes)] })
+  if (facts.truncated) {
+    found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${MAX_PARTS}` : String(settings.limits.max_scan_bytes)] })
+  }
   const hits = applyComposites(found)
   const score = scoreHits(hits, settings.scores)
   return {

@@ -227,7 +227,7 @@ export const SYMBOLS = {
   SCAN_TRUNCATED: {
     group: 'SCAN',
     score: 0,
-    description: 'The message is larger than [limits] max_scan_bytes: only its headers and first part were read.',
+    description: 'The message is larger than [limits] max_scan_bytes, or has more than 1,000 MIME parts: only its headers and beginning were read.',
   },
 } as const satisfies Record<string, SymbolDef>
 

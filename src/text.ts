@@ -30,7 +30,7 @@ export const stripInvisible = (s: string): string => s.replace(INVISIBLE, '')
 const SMALL_CAPS: Readonly<Record<string, string>> = Object.fromEntries(
   [...'ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ'].map((c, i) => [c, 'ABCDEFGHIJKLMNOPQRSTUVWYZ'[i]!]),
 )
-const SMALL_CAP = new RegExp(`[${Object.keys(SMALL_CAPS).join('')}]`, 'gu')
+const SMALL_CAP = /[ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ]/gu
 export const foldSmallCaps = (s: string): string => s.replace(SMALL_CAP, (c) => SMALL_CAPS[c] ?? c)
 
 /** Hiragana folded onto katakana: お届け and オ届ケ are one phrase. One pass over the code units, no call per character. */

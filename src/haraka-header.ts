@@ -1,0 +1,101 @@
+/**
+ * Removing single header fields from a Haraka transaction in place. Haraka's own
+ * `remove_header(name)` removes every field of a name; putting the others back with
+ * `add_leading_header` moves them to the top and re-encodes them. Here only the fields
+ * picked are taken out, and every other field stays where and as the sender wrote it.
+ *
+ * Haraka's Header (haraka-email-message) keeps three views of one header block:
+ * `header_list` (the lines it writes out, one string per field, folds and `\n` kept),
+ * and `headers` / `headers_decoded` (per lower-case name, raw and decoded values in
+ * one order). All three are changed together, in place (the message stream holds the
+ * list itself). The caller then lets Haraka know the block changed (`remove_header`
+ * or `add_leading_header` do). Nothing else of Haraka is known here.
+ */
+
+/** The part of Haraka's Header object this uses. */
+export interface HarakaHeader {
+  header_list?: string[]
+  headers?: Record<string, string[]>
+  headers_decoded?: Record<string, string[]>
+  /** Haraka's own decoding of a raw value (RFC 2047, RFC 2231, charsets) */
+  decode_header?(value: string): string
+}
+
+/** A field line as Haraka's parser reads it: `name:value`, the name without white space. */
+const FIELD = /^([^\s:]*):\s*([\s\S]*)$/
+
+/**
+ * Removes the fields named `name` (any case) whose raw value `drop` picks, keeping the
+ * others in place. Returns how many were removed, or undefined when the header object
+ * is not laid out as expected (the caller then falls back to Haraka's API).
+ */
+export function removeFields(header: HarakaHeader, name: string, drop: (value: string) => boolean): number | undefined {
+  const key = name.toLowerCase()
+  const list = header.header_list
+  const values = header.headers?.[key] ?? []
+  const decoded = header.headers_decoded?.[key] ?? []
+  if (!list || !header.headers || !header.headers_decoded || values.length !== decoded.length) return undefined
+  const gone = values.map((v) => drop(v))
+  const count = gone.filter(Boolean).length
+  if (!count) return 0
+  // the lines of this name in header_list are the values in their order
+  const lines: number[] = []
+  list.forEach((line, i) => {
+    const m = FIELD.exec(line)
+    if (m?.[1]?.toLowerCase() === key) lines.push(i)
+  })
+  if (lines.length !== values.length) return undefined
+  const dropLines = new Set(lines.filter((_, j) => gone[j]))
+  replaceAll(list, list.filter((_, i) => !dropLines.has(i)))
+  replaceAll(values, values.filter((_, j) => !gone[j]))
+  replaceAll(decoded, decoded.filter((_, j) => !gone[j]))
+  return count
+}
+
+/**
+ * Rewrites the first field named `name` in place: `rewrite` gets the text after the
+ * colon and its blanks, to the end of the field (folds as `\n`, the final `\n` kept),
+ * and returns the new text. The field's name as written, its colon and blanks, and every
+ * other field stay. Returns false when there is no such field or the header object is not
+ * laid out as expected.
+ */
+export function rewriteFirstField(header: HarakaHeader, name: string, rewrite: (text: string) => string): boolean {
+  const key = name.toLowerCase()
+  const list = header.header_list
+  const values = header.headers?.[key]
+  const decoded = header.headers_decoded?.[key]
+  if (!list || !values?.length || !decoded || decoded.length !== values.length || !header.decode_header) return false
+  const at = list.findIndex((line) => FIELD.exec(line)?.[1]?.toLowerCase() === key)
+  const line = at < 0 ? undefined : list[at]
+  if (line === undefined || FIELD.exec(line)?.[2] !== values[0]) return false
+  // `Subject:` and the blanks after it, not a line break: Haraka's own value starts past
+  // the break too (`Subject: \n` has the value ''), and the break must stay where it is
+  const lead = /^[^:]*:[ \t]*/.exec(line)?.[0] ?? ''
+  const rewritten = lead + rewrite(line.slice(lead.length))
+  const value = FIELD.exec(rewritten)?.[2]
+  if (value === undefined) return false
+  list[at] = rewritten
+  values[0] = value
+  decoded[0] = header.decode_header(value)
+  return true
+}
+
+/**
+ * Removes the lines Haraka's parser did not take for fields (`X-Shop-Notice : …`, with
+ * white space before the colon: kept in `header_list`, written out, read by mail
+ * clients) that `drop` picks. Returns how many.
+ */
+export function removeUnparsedLines(header: HarakaHeader, drop: (line: string) => boolean): number {
+  const list = header.header_list
+  if (!list) return 0
+  const keep = list.filter((line) => FIELD.test(line) || !drop(line))
+  const removed = list.length - keep.length
+  if (removed) replaceAll(list, keep)
+  return removed
+}
+
+/** Replaces an array's contents in place (others hold a reference to it). */
+function replaceAll<T>(target: T[], items: readonly T[]): void {
+  target.length = 0
+  for (const item of items) target.push(item)
+}
