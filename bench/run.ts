@@ -13,8 +13,10 @@
  *   4. memory: RSS and heap after warm-up and over 100,000 scans, and the cache's bound.
  *
  * Options: --quick (small counts: a smoke test), --only=scan,smtp,dns,memory, --rounds=N,
- * --corpus=DIR, --messages=N --connections=C (smtp), --memory-messages=N, --profile
- * (CPU profile of the scan part, summarised), --json=FILE (every figure, machine-readable).
+ * --corpus=DIR, --messages=N --connections=C (smtp), --mix-messages=N, --memory-messages=N,
+ * --dns-delay=MS, --profile (CPU profiles of the scan child and of Haraka with and without the
+ * plugin, summarised), --what-if (the scan and Haraka again with the library fixes of
+ * lib/what-if.ts), --json=FILE (every figure, machine-readable).
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import fs from 'node:fs'
@@ -56,7 +58,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (!m) throw new Error(`unknown argument ${a}`)
     flags.set(m[1]!, m[2] ?? 'true')
   }
-  const known = ['quick', 'only', 'rounds', 'corpus', 'messages', 'connections', 'memory-messages', 'mix-messages', 'profile', 'no-what-if', 'json', 'dns-delay']
+  const known = ['quick', 'only', 'rounds', 'corpus', 'messages', 'connections', 'memory-messages', 'mix-messages', 'profile', 'what-if', 'json', 'dns-delay']
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(' ')})`)
   const quick = flags.has('quick')
   const num = (k: string, dflt: number): number => {
@@ -78,7 +80,7 @@ function parseArgs(argv: readonly string[]): Options {
     memoryMessages: num('memory-messages', quick ? 3000 : 100_000),
     mixMessages: num('mix-messages', quick ? 1000 : 10_000),
     profile: flags.has('profile'),
-    whatIf: !flags.has('no-what-if'),
+    whatIf: flags.has('what-if'),
     json: flags.get('json'),
     dnsDelayMs: num('dns-delay', 20),
   }

@@ -101,6 +101,8 @@ export class DomainIndex {
   private readonly skeletons = new Map<string, string>()
   private readonly hostCache = new Map<string, HostInfo>()
   private readonly lookalikeCache = new Map<string, Lookalike | null>()
+  /** words of display names and local parts already judged (the same senders write the same names) */
+  private readonly imitatedCache = new Map<string, Lookalike | null>()
   private static readonly CACHE_MAX = 20_000
 
   constructor(readonly registry: Registry) {
@@ -209,13 +211,19 @@ export class DomainIndex {
   imitatedName(word: string): Lookalike | undefined {
     const w = word.toLowerCase()
     if (w.length < 5 || this.keywords.has(w)) return undefined
+    const cached = this.imitatedCache.get(w)
+    if (cached !== undefined) return cached ?? undefined
+    return DomainIndex.remember(this.imitatedCache, w, this.findImitatedName(w)) ?? undefined
+  }
+
+  private findImitatedName(w: string): Lookalike | null {
     const k = this.skeletons.get(skeleton(w))
     if (k && k !== w) return { brand: this.keywords.get(k)!, keyword: k, how: 'confusable' }
     for (const name of this.nameKeywords) {
       const max = name.length >= 6 ? 1 : 0
       if (max && editDistance(w, name, max) <= max) return { brand: this.keywords.get(name)!, keyword: name, how: 'edit-distance' }
     }
-    return undefined
+    return null
   }
 
   /** Labels of the host that are IDNs mixing scripts a single name never mixes (Latin with Cyrillic…). */

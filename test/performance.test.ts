@@ -111,3 +111,13 @@ t.test('card data: one sentence must ask for it; the words spread over two do no
   )
   t.notOk((await scanBody('ご注文ありがとうございました。\n')).includes('CONTENT_CARD_DATA_REQUEST'))
 })
+
+t.test('imitatedName: judged once per word, the same answer from the cache', async (t) => {
+  const { domains } = testSettings()
+  for (let i = 0; i < 2; i++) {
+    t.match(domains.imitatedName('amazom'), { brand: { id: 'amazon' }, keyword: 'amazon' }, `a lookalike (${i ? 'cached' : 'first'})`)
+    t.match(domains.imitatedName('AMAZOM'), { brand: { id: 'amazon' } }, 'whatever the case')
+    t.equal(domains.imitatedName('hanako'), undefined, `no brand (${i ? 'cached' : 'first'})`)
+    t.equal(domains.imitatedName('amazon'), undefined, 'the name itself is no imitation')
+  }
+})

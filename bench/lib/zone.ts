@@ -7,8 +7,11 @@
  * - `_dmarc.<d>` TXT: `v=DMARC1; p=reject`;
  * - `<d>` TXT: `v=spf1 ip4:<client> -all`, A: the client, MX: `mx.<d>`;
  * - the reverse name of the client: PTR `localhost` (Haraka core asks it per connection);
- * - other underscore names (`_mta-sts`, `_bimi`…): NXDOMAIN.
+ * - other underscore names (`_mta-sts`, `_bimi`…), and public suffixes (`co.jp`, `_dmarc.co.jp`:
+ *   DMARC's tree walk asks them): NXDOMAIN.
  */
+import { getPublicSuffix } from 'tldts'
+
 import { type ZoneFn, type ZoneRecords, txtStrings } from './dns-server.js'
 
 export interface WorldOptions {
@@ -33,8 +36,9 @@ export function benchWorld(opts: WorldOptions): ZoneFn {
     if (labels.length < 2) return undefined
     const dk = labels.indexOf('_domainkey')
     if (dk >= 0) return dk >= 1 && dk < labels.length - 1 ? key : undefined
-    if (labels[0] === '_dmarc') return dmarc
-    if (labels.some((l) => l.startsWith('_'))) return undefined
+    const isSuffix = (domain: string): boolean => getPublicSuffix(domain) === domain
+    if (labels[0] === '_dmarc') return isSuffix(labels.slice(1).join('.')) ? undefined : dmarc
+    if (labels.some((l) => l.startsWith('_')) || isSuffix(name)) return undefined
     let records = hosts.get(name)
     if (!records) {
       records = { txt: [spf], a: [opts.clientIp], mx: [{ preference: 10, exchange: `mx.${name}` }] }
