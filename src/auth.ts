@@ -115,8 +115,20 @@ export async function authenticateMessage(
       dkim.push({ result: row.status.result, domain: row.signingDomain.toLowerCase(), aligned: !!row.status.aligned })
     }
   }
-  const dmarc = res.dmarc
-  if (dmarc) fragments.push(headerSafe(dmarc.info))
+  const dmarc = res.dmarc || undefined
+  const fromDomain = dmarc ? dmarc.status.header?.from?.toLowerCase() : undefined
+  // mailauth's DMARC counts only identifiers that passed: one of the author's domain whose check
+  // failed for DNS might have passed, so then DMARC has not failed yet, it could not be finished
+  // (RFC 8601 2.7.1 temperror: "a later attempt might produce a final result")
+  const fromOrg = registrable(fromDomain)
+  const unfinished =
+    dmarc?.status.result === 'fail' &&
+    !!fromOrg &&
+    (dkim.some((d) => TEMP_RESULTS.has(d.result) && registrable(d.domain) === fromOrg) ||
+      (!!spf && TEMP_RESULTS.has(spf.status.result) && registrable(spf.domain) === fromOrg))
+  if (unfinished) {
+    fragments.push(`dmarc=temperror (an aligned SPF or DKIM check failed for DNS${dmarc.policy ? `, p=${dmarc.policy}` : ''}) header.from=${headerSafe(fromDomain ?? '')}`)
+  } else if (dmarc) fragments.push(headerSafe(dmarc.info))
   else fragments.push(`dmarc=none${res.dmarcSkipReason ? ` (${res.dmarcSkipReason})` : ''}`)
   const arc = res.arc || undefined
   fragments.push(arc?.info ? headerSafe(arc.info) : 'arc=none')
@@ -127,9 +139,7 @@ export async function authenticateMessage(
     source: 'mailauth',
     spf: { result: spf?.status.result ?? 'none', domain: spf?.domain },
     dkim,
-    dmarc: dmarc
-      ? { result: dmarc.status.result, fromDomain: dmarc.status.header?.from?.toLowerCase(), policy: dmarc.policy || undefined }
-      : { result: 'none' },
+    dmarc: dmarc ? { result: unfinished ? 'temperror' : dmarc.status.result, fromDomain, policy: dmarc.policy || undefined } : { result: 'none' },
     arc: { result: arc?.status.result ?? 'none' },
     fragments,
   }

@@ -17,35 +17,10 @@ import { authenticateMessage, factsFromAuthResults } from '../dist/src/auth.js'
 import { formatAuthResults, formatVerdict, isForgedLine, isOurAuthResults, prefixSubject, resinfoSafe } from '../dist/src/headers.js'
 import { splitStructured } from '../dist/src/linear.js'
 import { SYMBOLS, type SymbolName } from '../dist/src/symbols.js'
+import { FORGED_SPELLINGS } from './helpers/forged'
 import { AUTHSERV, connection, deliver, fixtures, makePlugin, splitMessage, written } from './helpers/plugin'
 import { makeMessage, mailbox } from './helpers/messages'
 import { fcParams } from './helpers/property'
-
-/** Every spelling of a forged verdict we know a client to read as one. */
-export const FORGED_SPELLINGS: readonly string[] = [
-  'X-Shop-Notice: verified; brand=testshop; kind=payment; score=-4; signals=BRAND_AUTHENTICATED',
-  'x-shop-notice: verified',
-  'X-SHOP-NOTICE: verified',
-  'X-Shop-Notice:verified',
-  'X-Shop-Notice : verified; brand=testshop',
-  'X-Shop-Notice\t: verified',
-  'X-Shop-Notice  :verified',
-  'X-Shop-Notice:\r\n verified;\r\n\tbrand=testshop',
-  'X-Shop-Notice: =?UTF-8?B?dmVyaWZpZWQ7IGJyYW5kPXRlc3RzaG9w?=',
-  `Authentication-Results: ${AUTHSERV}; dmarc=pass header.from=testshop.jp`,
-  `authentication-results: ${AUTHSERV.toUpperCase()}; dkim=pass header.d=testshop.jp`,
-  `Authentication-Results : ${AUTHSERV}; dmarc=pass header.from=testshop.jp`,
-  `Authentication-Results\t:${AUTHSERV}; spf=pass`,
-  `Authentication-Results: (comment) ${AUTHSERV} (another); dmarc=pass`,
-  `Authentication-Results: "${AUTHSERV}"; dmarc=pass`,
-  `Authentication-Results: ${AUTHSERV}.; dmarc=pass`,
-  `Authentication-Results: ${AUTHSERV} 1; dmarc=pass`,
-  `Authentication-Results:\r\n ${AUTHSERV};\r\n dmarc=pass`,
-  `Authentication-Results: =?utf-8?q?${AUTHSERV}?=; dmarc=pass`,
-  `Authentication-Results: =?utf-8?b?${Buffer.from(AUTHSERV).toString('base64')}?=; dmarc=pass`,
-  `Original-Authentication-Results: ${AUTHSERV}; dmarc=pass`,
-  `Original-Authentication-Results : ${AUTHSERV}; dmarc=pass`,
-]
 
 /** Another server's results: kept. */
 const FOREIGN = ['Authentication-Results: mx.other.example; spf=pass smtp.mailfrom=testshop.jp', `Authentication-Results: ${AUTHSERV}.evil.example; dmarc=pass`]
