@@ -106,7 +106,7 @@ t.test('the resolver: each failure is an error that is never cached', async (t) 
     dns.setZone(name, { txt: ['v=spf1 -all'] })
     const before = dns.count('TXT', name)
     t.same(await r.resolve(name, 'TXT'), [['v=spf1 -all']], `${what}: once DNS answers, the answer`)
-    t.equal(dns.count('TXT', name), before + 1, `${what}: asked again, not served a failure from the cache`)
+    t.ok(dns.count('TXT', name) >= before + 1, `${what}: asked again, not served a failure from the cache`)
   }
 })
 
