@@ -52,8 +52,8 @@ const cases: Case[] = [
     body: 'カードのご利用がありました。詳しくは https://smbc-card.example.top/login をご確認ください。',
     verdict: ['suspicious', 'spoofed'],
     brand: 'smbc-card',
-    must: ['BRAND_NOT_AUTHENTICATED', 'BRAND_DISPLAY_NAME_MISMATCH', 'LINK_OFF_BRAND'],
-    mustNot: ['BRAND_AUTHENTICATED'],
+    must: ['BRAND_NOT_AUTHENTICATED', 'BRAND_DISPLAY_NAME_MISMATCH', 'LINK_OFF_BRAND', 'LINK_NO_BRAND_LINK'],
+    mustNot: ['BRAND_AUTHENTICATED', 'LINK_ALL_ON_BRAND'],
   },
   {
     name: 'subject names the brand, generic display name, foreign domain: a weaker claim',
@@ -176,6 +176,14 @@ const cases: Case[] = [
     html: '<p>お支払い方法を更新してください。</p><a href="http://203.0.113.7/amazon/">https://www.amazon.co.jp/account</a>',
     verdict: ['suspicious', 'spoofed'],
     must: ['LINK_TEXT_MISMATCH', 'LINK_IP', 'LINK_HTTP', 'BRAND_PROMISE_HTTPS', 'LINK_OFF_BRAND'],
+  },
+  {
+    name: 'an off-brand link beside the brand\'s own: off brand, but the brand is linked once',
+    from: mailbox('三井住友カード', 'info@smbc-card.com'),
+    subject: '【三井住友カード】ご利用確認のお願い',
+    body: 'カードのご利用を確認してください。\nhttps://www.smbc-card.com/mem/index.jsp\nhttps://card-check.example/verify\n',
+    must: ['LINK_OFF_BRAND'],
+    mustNot: ['LINK_NO_BRAND_LINK', 'LINK_ALL_ON_BRAND'],
   },
   {
     name: 'a URL shortener on a notice',
