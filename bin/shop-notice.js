@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 'use strict'
 // shop-notice command line: see `shop-notice --help` and README.md.
-const { main } = require('../dist/src/cli.js')
+const { guardStdout, main } = require('../dist/src/cli.js')
+
+guardStdout()
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,7 +1,7 @@
 /**
  * `shop-notice scan` as an admin runs it: the real bin, a child process, real files.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -47,6 +47,27 @@ const notice = makeMessage({
 const chat = makeMessage({ from: mailbox('Hanako', 'hanako@example.org'), subject: '週末の予定', body: '土曜日は空いていますか?\n' })
 fs.writeFileSync(path.join(dir, 'notice.eml'), notice)
 fs.writeFileSync(path.join(dir, 'chat.eml'), chat)
+
+t.test('a reader that goes away ends the output, not the command: no EPIPE, the exit status stands', async (t) => {
+  // the pipe is closed before the command writes a line (`shop-notice … | head -0`)
+  const files = Array.from({ length: 40 }, () => 'notice.eml')
+  const child = spawn(process.execPath, [BIN, 'scan', '--offline', ...files, 'missing.eml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout.destroy()
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)))
+  t.notMatch(stderr, /EPIPE|Unhandled 'error' event/)
+  t.match(stderr, /missing\.eml/, 'what goes to stderr is still said')
+  t.equal(code, 1, 'the exit status is the one the work earned (a file could not be read), not a crash')
+})
+
+t.test('guardStdout swallows only a closed pipe', async (t) => {
+  const { EventEmitter } = await import('node:events')
+  const { guardStdout } = await import('../dist/src/cli.js')
+  const onError = guardStdout(new EventEmitter())
+  t.doesNotThrow(() => onError(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })))
+  t.throws(() => onError(Object.assign(new Error('i/o error'), { code: 'EIO' })), /i\/o error/)
+})
 
 t.test('scan --offline prints one tab-separated line per file', async (t) => {
   const r = await cli(['scan', '--offline', 'notice.eml', 'chat.eml'], dir)
