@@ -33,6 +33,8 @@ export interface BenchHarakaOptions {
   readonly startTimeoutMs?: number
   /** node options for the Haraka process, e.g. `--cpu-prof` */
   readonly execArgv?: readonly string[]
+  /** stop() leaves the folder, so that what Haraka wrote can be read after it stopped; the caller removes `dir` */
+  readonly keepDir?: boolean
 }
 
 export interface BenchHaraka {
@@ -156,7 +158,7 @@ export async function startBenchHaraka(opts: BenchHarakaOptions): Promise<BenchH
         await waitForExit(child, 2000)
       }
     }
-    fs.rmSync(dir, { recursive: true, force: true })
+    if (!opts.keepDir) fs.rmSync(dir, { recursive: true, force: true })
   }
 
   try {
@@ -210,6 +212,7 @@ export async function startBenchHaraka(opts: BenchHarakaOptions): Promise<BenchH
   } catch (err) {
     const out = log()
     await stop()
+    fs.rmSync(dir, { recursive: true, force: true })
     throw new Error(`${(err as Error).message}\n--- Haraka log ---\n${out.slice(-4000)}`)
   }
 }

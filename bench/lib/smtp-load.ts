@@ -5,7 +5,13 @@
  * latency is measured from MAIL FROM to the reply to the end of DATA.
  *
  * Bounded in count and in time: past `timeoutMs` every connection is closed and
- * the result says so. Messages are dot-stuffed once, before the clock starts.
+ * the result says so. Messages are dot-stuffed once, before the clock starts (those
+ * of `messageAt`, made one by one, just before their MAIL FROM).
+ *
+ * `onMessage` hears what became of each message by its index, so that a caller can
+ * account for every one: the reply that ended its transaction (250, or the refusal at
+ * MAIL, RCPT, DATA or the end of DATA), or the connection failing while it was in flight
+ * (then whether the server kept it is unknown).
  */
 import net from 'node:net'
 
@@ -14,7 +20,11 @@ export interface LoadOptions {
   /** loopback only */
   readonly host?: string
   /** the messages to send, taken in turn: envelope sender and data (CRLF line endings) */
-  readonly messages: readonly { readonly from: string; readonly data: Buffer }[]
+  readonly messages?: readonly LoadMessage[]
+  /** instead of `messages`: message number i (0 <= i < count), made when it is sent */
+  readonly messageAt?: (i: number) => LoadMessage
+  /** what became of message number i */
+  readonly onMessage?: (i: number, outcome: MessageOutcome) => void
   readonly count: number
   readonly connections: number
   readonly to?: string
@@ -22,6 +32,17 @@ export interface LoadOptions {
   /** the whole run ends after this, finished or not */
   readonly timeoutMs?: number
 }
+
+export interface LoadMessage {
+  readonly from: string
+  readonly data: Buffer
+}
+
+export type MessageOutcome =
+  /** the reply that ended the transaction: 250 to the end of DATA, or a refusal at some stage */
+  | { readonly stage: 'MAIL' | 'RCPT' | 'DATA' | 'end of DATA'; readonly code: number; readonly text: string }
+  /** the connection failed (or the run timed out) while the message was in flight */
+  | { readonly stage: 'connection'; readonly error: string }
 
 export interface LoadResult {
   /** transactions that got a reply to the end of DATA */
@@ -52,6 +73,8 @@ export function stuff(raw: Buffer): Buffer {
 class Conn {
   readonly socket: net.Socket
   #buf = ''
+  /** the text of the last reply (its last line, after the code) */
+  lastText = ''
   #waiter: ((code: number) => void) | undefined
   #failer: ((err: Error) => void) | undefined
   #ready: number[] = []
@@ -69,6 +92,7 @@ class Conn {
         this.#buf = this.#buf.slice(i + 2)
         if (line[3] === '-') continue
         const code = Number(line.slice(0, 3))
+        this.lastText = line.slice(4)
         const w = this.#waiter
         this.#waiter = undefined
         this.#failer = undefined
@@ -106,9 +130,17 @@ class Conn {
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const host = opts.host ?? '127.0.0.1'
   if (!isLoopback(host)) throw new Error(`load generator: ${host} is not a loopback address`)
-  if (!opts.messages.length) throw new Error('load generator: no messages')
+  if (!opts.messageAt && !opts.messages?.length) throw new Error('load generator: no messages')
   if (opts.count < 0 || opts.connections < 1) throw new Error('load generator: count >= 0 and connections >= 1')
-  const stuffed = opts.messages.map((m) => ({ from: m.from, data: stuff(m.data) }))
+  const stuffed = (opts.messages ?? []).map((m) => ({ from: m.from, data: stuff(m.data) }))
+  const messageAt = opts.messageAt
+  const take = messageAt
+    ? (i: number): LoadMessage => {
+        const m = messageAt(i)
+        return { from: m.from, data: stuff(m.data) }
+      }
+    : (i: number): LoadMessage => stuffed[i % stuffed.length]!
+  const onMessage = opts.onMessage ?? ((): void => undefined)
   const to = opts.to ?? 'customer@recipient.example'
   const latencies = new Float64Array(opts.count)
   let next = 0
@@ -127,6 +159,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     const socket = net.connect({ port: opts.port, host })
     sockets.add(socket)
     const c = new Conn(socket)
+    /** the message in flight on this connection */
+    let current: number | undefined
     try {
       const greeting = await c.reply()
       if (greeting !== 220) throw new Error(`greeting ${greeting}`)
@@ -134,33 +168,43 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       if (ehlo !== 250) throw new Error(`EHLO ${ehlo}`)
       while (!timedOut && next < opts.count) {
         const i = next++
-        const msg = stuffed[i % stuffed.length]!
+        const msg = take(i)
+        current = i
         const t0 = performance.now()
         const mail = await c.send(`MAIL FROM:<${msg.from}>\r\n`)
         if (mail !== 250) {
           refuse('MAIL', mail)
+          current = undefined
+          onMessage(i, { stage: 'MAIL', code: mail, text: c.lastText })
           await c.send('RSET\r\n')
           continue
         }
         const rcpt = await c.send(`RCPT TO:<${to}>\r\n`)
         if (rcpt !== 250) {
           refuse('RCPT', rcpt)
+          current = undefined
+          onMessage(i, { stage: 'RCPT', code: rcpt, text: c.lastText })
           await c.send('RSET\r\n')
           continue
         }
         const data = await c.send('DATA\r\n')
         if (data !== 354) {
           refuse('DATA', data)
+          current = undefined
+          onMessage(i, { stage: 'DATA', code: data, text: c.lastText })
           continue
         }
         const final = await c.send(msg.data)
         latencies[completed++] = performance.now() - t0
         if (final === 250) accepted++
         else refuse('end of DATA', final)
+        current = undefined
+        onMessage(i, { stage: 'end of DATA', code: final, text: c.lastText })
       }
       if (!timedOut) await c.send('QUIT\r\n').catch(() => 0)
     } catch (err) {
       if (!timedOut) errors.push((err as Error).message)
+      if (current !== undefined) onMessage(current, { stage: 'connection', error: timedOut ? 'timed out' : (err as Error).message })
     } finally {
       socket.destroy()
       sockets.delete(socket)
