@@ -12,10 +12,10 @@
  */
 import crypto from 'node:crypto'
 
-import { type AuthFacts, authenticateMessage } from '../src/auth.js'
-import type { Settings } from '../src/config.js'
-import { type MessageFacts, readMessage } from '../src/message.js'
-import { CachedResolver, type ResolverStats } from '../src/resolver.js'
+import { type AuthFacts, authenticateMessage } from '../src/auth/authenticate.js'
+import type { Settings } from '../src/config/settings.js'
+import { type MessageFacts, readMessage } from '../src/message/parse.js'
+import { CachedResolver, type ResolverStats } from '../src/auth/resolver.js'
 import { decide, scan } from '../src/scan.js'
 import { cpuSince, percentile } from './lib/stats.js'
 import { applyLibraryFixes } from './lib/what-if.js'

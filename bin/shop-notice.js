@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict'
 // shop-notice command line: see `shop-notice --help` and README.md.
-const { guardStdout, main } = require('../dist/src/cli.js')
+const { guardStdout, main } = require('../dist/src/cli/main.js')
 
 guardStdout()
 

@@ -10,11 +10,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import cli from '../dist/src/cli.js'
-import config from '../dist/src/config.js'
+import sources from '../dist/src/config/sources.js'
+import config from '../dist/src/config/settings.js'
 import scanner from '../dist/src/scan.js'
 
-const { configFor } = cli
+const { configFor } = sources
 const { harakaSource, loadSettings } = config
 const { scan } = scanner
 

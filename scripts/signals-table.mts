@@ -1,9 +1,9 @@
 /**
- * Prints the signal table of docs/signals.md from src/symbols.ts (run after a build):
+ * Prints the signal table of docs/signals.md from src/verdict/symbols.ts (run after a build):
  * `node scripts/signals-table.mts > /tmp/table.md`. test/docs.test.ts checks the doc
  * keeps every symbol with its group and default score.
  */
-import symbols from '../dist/src/symbols.js'
+import symbols from '../dist/src/verdict/symbols.js'
 
 console.log('| symbol | group | default score | fires when |')
 console.log('|---|---|---|---|')

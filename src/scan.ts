@@ -3,8 +3,8 @@
  * Parsing and authentication run side by side; detectors then see both.
  * scan() never throws: an internal failure is the verdict `error`.
  */
-import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage, trustedAuthResults } from './auth.js'
-import type { Settings } from './config.js'
+import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage, trustedAuthResults } from './auth/authenticate.js'
+import type { Settings } from './config/settings.js'
 import {
   attachmentHits,
   authHits,
@@ -21,11 +21,11 @@ import {
   linkHits,
   senderBrands,
   senderHits,
-} from './detect.js'
-import { MAX_PARTS, type MessageFacts, readMessage } from './message.js'
-import type { ResolveFn } from './resolver.js'
-import type { Hit } from './symbols.js'
-import { type Verdict, applyComposites, scoreHits, verdictOf } from './verdict.js'
+} from './detect/index.js'
+import { MAX_PARTS, type MessageFacts, readMessage } from './message/parse.js'
+import type { ResolveFn } from './auth/resolver.js'
+import type { Hit } from './verdict/symbols.js'
+import { type Verdict, applyComposites, scoreHits, verdictOf } from './verdict/score.js'
 
 export interface ScanOptions {
   readonly settings: Settings

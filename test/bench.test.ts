@@ -327,7 +327,7 @@ t.test('profile summary: self time by place and by function', async (t) => {
 // --------------------------------------------------------------------------- what-if
 
 t.test('what-if library fixes: the same parsed facts and DKIM results, only faster', async (t) => {
-  const { readMessage } = await import('../dist/src/message.js')
+  const { readMessage } = await import('../dist/src/message/parse.js')
   const { applyLibraryFixes, joinChunks } = await import('../dist/bench/lib/what-if.js')
   t.same(
     [...new Uint8Array(joinChunks([new Uint8Array([1, 2]).buffer, 'é', new Uint8Array([9, 8, 7]).subarray(1)]))],

@@ -63,7 +63,7 @@ t.test('a reader that goes away ends the output, not the command: no EPIPE, the 
 
 t.test('guardStdout swallows only a closed pipe', async (t) => {
   const { EventEmitter } = await import('node:events')
-  const { guardStdout } = await import('../dist/src/cli.js')
+  const { guardStdout } = await import('../dist/src/cli/main.js')
   const onError = guardStdout(new EventEmitter())
   t.doesNotThrow(() => onError(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })))
   t.throws(() => onError(Object.assign(new Error('i/o error'), { code: 'EIO' })), /i\/o error/)

@@ -14,8 +14,8 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 
-import { formatVerdict } from '../dist/src/headers.js'
-import type { Verdict } from '../dist/src/verdict.js'
+import { formatVerdict } from '../dist/src/verdict/headers.js'
+import type { Verdict } from '../dist/src/verdict/score.js'
 import { type SieveResult, SieveError, messageOf, parseSieve, runSieve } from './helpers/sieve'
 
 const ROOT = path.resolve(__dirname, '..')

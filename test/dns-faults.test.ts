@@ -16,7 +16,7 @@ import crypto from 'node:crypto'
 import { dkimSign } from 'mailauth'
 import t from 'tap'
 
-import { CachedResolver, NO_RECORD_CODES } from '../dist/src/resolver.js'
+import { CachedResolver, NO_RECORD_CODES } from '../dist/src/auth/resolver.js'
 import { scan } from '../dist/src/scan.js'
 import { type DnsServer, type Zone, startDnsServer } from './helpers/dns-server'
 import { makeMessage, mailbox } from './helpers/messages'

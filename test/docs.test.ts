@@ -4,8 +4,8 @@ import path from 'node:path'
 import t from 'tap'
 import YAML from 'yaml'
 
-import { INI_SCHEMA } from '../dist/src/config.js'
-import { SYMBOLS } from '../dist/src/symbols.js'
+import { INI_SCHEMA } from '../dist/src/config/settings.js'
+import { SYMBOLS } from '../dist/src/verdict/symbols.js'
 
 const doc = (name: string): string => fs.readFileSync(path.resolve(__dirname, '..', 'docs', name), 'utf8')
 

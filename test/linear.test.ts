@@ -1,12 +1,12 @@
 /**
- * The linear scanners of src/linear.ts return what the backtracking regexes they
+ * The linear scanners of src/message/find.ts return what the backtracking regexes they
  * replaced returned: checked here against those regexes (kept below, as they were)
  * on generated input, and on the inputs that made the regexes slow.
  */
 import fc from 'fast-check'
 import t from 'tap'
 
-import { addressDomainIn, anchorsIn, firstHost, orderIdIn, splitStructured, stripBlocks, trimEnd } from '../dist/src/linear.js'
+import { addressDomainIn, anchorsIn, firstHost, orderIdIn, splitStructured, stripBlocks, trimEnd } from '../dist/src/message/find.js'
 import { fcParams } from './helpers/property'
 
 // the regexes as they were before test/redos.test.ts found them polynomial

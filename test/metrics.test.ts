@@ -1,5 +1,5 @@
 /**
- * src/metrics.ts: the figures one process keeps, the cluster channel (fake
+ * src/metrics/metrics.ts: the figures one process keeps, the cluster channel (fake
  * workers on an EventEmitter, the real prom-client aggregation), and the HTTP
  * listener on 127.0.0.1 port 0. The real Haraka, single and cluster, is in
  * test/metrics-e2e.test.ts.
@@ -8,9 +8,9 @@ import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import t from 'tap'
 
-import { isLoopbackHost, parseIni, parseListen } from '../dist/src/config.js'
-import { ClusterCollector, IPC_REPLY, IPC_REQUEST, ShopNoticeMetrics, answerMaster, startMetricsServer } from '../dist/src/metrics.js'
-import type { CachedResolver } from '../dist/src/resolver.js'
+import { isLoopbackHost, parseIni, parseListen } from '../dist/src/config/settings.js'
+import { ClusterCollector, IPC_REPLY, IPC_REQUEST, ShopNoticeMetrics, answerMaster, startMetricsServer } from '../dist/src/metrics/metrics.js'
+import type { CachedResolver } from '../dist/src/auth/resolver.js'
 import type { ScanResult } from '../dist/src/scan.js'
 import { parseExposition, sample } from './helpers/prometheus'
 

@@ -8,11 +8,11 @@
 import { Clock } from 'clock-mock'
 import t from 'tap'
 
-import { UNAVAILABLE, withCrlf } from '../dist/src/auth.js'
-import { readMessage } from '../dist/src/message.js'
-import { CachedResolver, type Lookup, copyAnswer } from '../dist/src/resolver.js'
+import { UNAVAILABLE, withCrlf } from '../dist/src/auth/authenticate.js'
+import { readMessage } from '../dist/src/message/parse.js'
+import { CachedResolver, type Lookup, copyAnswer } from '../dist/src/auth/resolver.js'
 import { decide } from '../dist/src/scan.js'
-import { glyphsIn, normaliseText } from '../dist/src/text.js'
+import { glyphsIn, normaliseText } from '../dist/src/message/text.js'
 import { makeMessage, mailbox } from './helpers/messages'
 import { testSettings } from './helpers/settings'
 

@@ -4,9 +4,9 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import YAML from 'yaml'
 
-import { KINDS, parsePhrases } from '../dist/src/phrases.js'
-import { callbackNumber } from '../dist/src/detect.js'
-import { countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../dist/src/text.js'
+import { KINDS, parsePhrases } from '../dist/src/knowledge/phrases.js'
+import { callbackNumber } from '../dist/src/detect/index.js'
+import { countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../dist/src/message/text.js'
 import { ROOT } from './helpers/settings'
 
 /** fn throws a ConfigError naming phrases.yaml and a key matching `key`. */

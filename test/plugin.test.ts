@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
-import { PACKAGE_ROOT } from '../dist/src/cli.js'
+import { PACKAGE_ROOT } from '../dist/src/config/sources.js'
 import { loadMessage } from './helpers/haraka-txn'
 import { makeMessage, mailbox } from './helpers/messages'
 

@@ -8,8 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
-import { parseIni } from '../dist/src/config.js'
-import { localTime, parseDate, quarantineCommand } from '../dist/src/quarantine-cli.js'
+import { parseIni } from '../dist/src/config/settings.js'
+import { localTime, parseDate, quarantineCommand } from '../dist/src/cli/quarantine.js'
 import {
   AlreadyReleasedError,
   QuarantineStore,
@@ -25,8 +25,8 @@ import {
   rfc5322Date,
   sanitizeText,
   writeSidecar,
-} from '../dist/src/quarantine.js'
-import { SmtpError, dataOf, sendMessage } from '../dist/src/smtp-client.js'
+} from '../dist/src/quarantine/store.js'
+import { SmtpError, dataOf, sendMessage } from '../dist/src/quarantine/smtp-client.js'
 import { startSink } from './helpers/smtp-sink'
 
 const DAY = 86_400_000

@@ -219,7 +219,7 @@ export interface StoredCopy {
   readonly body: Buffer | undefined
 }
 
-/** shop-notice's own files next to a quarantined message (src/quarantine.ts) and temporary files, as test/helpers/haraka.ts skips them */
+/** shop-notice's own files next to a quarantined message (src/quarantine/store.ts) and temporary files, as test/helpers/haraka.ts skips them */
 const NOT_A_MESSAGE = /^\.|\.(json|release|release-used|tmp)$/
 
 const filesIn = (dir: string): string[] =>

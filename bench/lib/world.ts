@@ -6,9 +6,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import type { SmtpContext } from '../../src/auth.js'
-import { configFor } from '../../src/cli.js'
-import { type Settings, harakaSource, loadSettings } from '../../src/config.js'
+import type { SmtpContext } from '../../src/auth/authenticate.js'
+import { configFor } from '../../src/config/sources.js'
+import { type Settings, harakaSource, loadSettings } from '../../src/config/settings.js'
 import { notice, sign } from './mail.js'
 import { rng, zipf } from './stats.js'
 

@@ -92,7 +92,7 @@ export function parseStored(file: string, raw: Buffer): StoredMessage {
   }
 }
 
-/** shop-notice's own files next to a quarantined message (src/quarantine.ts), and temporary files */
+/** shop-notice's own files next to a quarantined message (src/quarantine/store.ts), and temporary files */
 const NOT_A_MESSAGE = /^\.|\.(json|release|release-used|tmp)$/
 
 const readDir = (dir: string): StoredMessage[] => {
@@ -122,7 +122,7 @@ export const TEST_SMTP_INI = ['listen=127.0.0.1:0', 'nodes=0', 'force_shutdown_t
 const installedMaildirShim = (): string =>
   [
     "'use strict'",
-    '// e2e test: the package\'s maildir delivery (src/maildir.ts), as the repository\'s plugins/maildir.js loads it',
+    '// e2e test: the package\'s maildir delivery (src/plugin/maildir.ts), as the repository\'s plugins/maildir.js loads it',
     `const impl = require(${JSON.stringify(path.join(PKG_ROOT, 'dist', 'src', 'maildir.js'))})`,
     'for (const [key, value] of Object.entries(impl)) exports[key] = value',
     '',

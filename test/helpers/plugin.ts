@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Test } from 'tap'
 
-import { PACKAGE_ROOT } from '../../dist/src/cli.js'
+import { PACKAGE_ROOT } from '../../dist/src/config/sources.js'
 import { loadMessage } from './haraka-txn'
 
 // haraka-test-fixtures is untyped CommonJS

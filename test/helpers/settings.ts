@@ -6,9 +6,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import YAML from 'yaml'
 
-import { type Settings, compileSettings, parseIni } from '../../dist/src/config.js'
-import { parsePhrases } from '../../dist/src/phrases.js'
-import { parseRegistry } from '../../dist/src/registry.js'
+import { type Settings, compileSettings, parseIni } from '../../dist/src/config/settings.js'
+import { parsePhrases } from '../../dist/src/knowledge/phrases.js'
+import { parseRegistry } from '../../dist/src/knowledge/registry.js'
 
 export const ROOT = path.resolve(__dirname, '..', '..')
 

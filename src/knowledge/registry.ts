@@ -4,8 +4,8 @@
  */
 import { getDomain } from 'tldts'
 
-import { ConfigError } from './errors.js'
-import { normaliseName } from './text.js'
+import { ConfigError } from '../shared/errors.js'
+import { normaliseName } from '../message/text.js'
 
 export { normaliseName }
 

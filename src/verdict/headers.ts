@@ -5,10 +5,10 @@
  */
 import libmime from 'libmime'
 
-import { authservIdOf, headerSafe } from './auth.js'
-import { trimEnd } from './linear.js'
+import { authservIdOf, headerSafe } from '../auth/authenticate.js'
+import { trimEnd } from '../message/find.js'
 import type { Hit } from './symbols.js'
-import type { Verdict } from './verdict.js'
+import type { Verdict } from './score.js'
 
 export const VERDICT_HEADER = 'X-Shop-Notice'
 export const AR_HEADER = 'Authentication-Results'

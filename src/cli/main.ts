@@ -4,17 +4,15 @@
  * 1 when a file could not be read or scanned, 2 for a usage error.
  */
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
-import harakaConfig from 'haraka-config'
 
-import { type HarakaConfig, type Settings, harakaSource, isServerSpec, loadSettings } from './config.js'
-import { QUARANTINE_USAGE, quarantineCommand } from './quarantine-cli.js'
-import { CachedResolver } from './resolver.js'
-import { type ScanResult, scan } from './scan.js'
+import { type Io, UsageError, stdio } from './io.js'
+import { adminFolder, authservIdFor, configFor, harakaMe } from '../config/sources.js'
+import { type Settings, harakaSource, isServerSpec, loadSettings } from '../config/settings.js'
+import { QUARANTINE_USAGE, quarantineCommand } from './quarantine.js'
+import { CachedResolver } from '../auth/resolver.js'
+import { type ScanResult, scan } from '../scan.js'
 
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..')
 
 const USAGE = `Usage: shop-notice scan [options] FILE...
 
@@ -30,56 +28,12 @@ Options:
   --offline           make no DNS query: authentication is unavailable, except results in
                       Authentication-Results headers whose authserv-id [auth] trusted_authserv_ids trusts
   --config DIR        a Haraka folder whose config/ overrides the package defaults
-                      (default: the current folder when it has config/shop-notice.ini)
+                      (default: $HARAKA, else the current folder); its config/me is the
+                      default authserv-id, as for Haraka
   -h, --help          this text
 `
 
-export interface Io {
-  out(line: string): void
-  err(line: string): void
-}
-
-let stdoutGone = false
-
-/**
- * A reader that goes away (`shop-notice quarantine show ID | head`) ends the output,
- * not the command: a release or purge under way still finishes and records what it
- * did, and its exit status stands. Without this, node throws EPIPE out of the write.
- * Returns the listener, for tests.
- */
-export function guardStdout(stream: NodeJS.EventEmitter = process.stdout): (err: NodeJS.ErrnoException) => void {
-  const onError = (err: NodeJS.ErrnoException): void => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
-      stdoutGone = true
-      return
-    }
-    throw err
-  }
-  stream.on('error', onError)
-  return onError
-}
-
-const stdio: Io = {
-  out: (line) => {
-    if (!stdoutGone) process.stdout.write(`${line}\n`)
-  },
-  err: (line) => process.stderr.write(`${line}\n`),
-}
-
-class UsageError extends Error {}
-
-/** haraka-config rooted at the package's config/, overridden by DIR/config/ when given. */
-export function configFor(dir: string | undefined): HarakaConfig {
-  const cfg = (harakaConfig as unknown as { module_config(d: string, o?: string): HarakaConfig }).module_config(
-    PACKAGE_ROOT,
-    dir ? path.resolve(dir) : undefined,
-  )
-  return cfg
-}
-
-function defaultConfigDir(): string | undefined {
-  return fs.existsSync(path.join(process.cwd(), 'config', 'shop-notice.ini')) ? process.cwd() : undefined
-}
+export { guardStdout } from './io.js'
 
 export function formatLine(file: string, r: ScanResult): string {
   const signals = [...new Set(r.hits.map((h) => h.symbol))].join(',') || '-'
@@ -141,8 +95,7 @@ export async function scanCommand(argv: readonly string[], io: Io = stdio): Prom
 
   let settings: Settings
   try {
-    const dir = (values.config as string | undefined) ?? defaultConfigDir()
-    const loaded = loadSettings(harakaSource(configFor(dir)))
+    const loaded = loadSettings(harakaSource(configFor(adminFolder(values.config as string | undefined))))
     for (const w of loaded.warnings) io.err(`shop-notice: warning: ${w}`)
     settings = loaded.value
   } catch (err) {
@@ -160,7 +113,7 @@ export async function scanCommand(argv: readonly string[], io: Io = stdio): Prom
         maxTtlMs: settings.cache.max_ttl_s * 1000,
         negativeTtlMs: settings.cache.negative_ttl_s * 1000,
       })
-  const authservId = settings.main.authserv_id || os.hostname()
+  const authservId = authservIdFor(settings, harakaMe(adminFolder(values.config as string | undefined)))
   const ctx = {
     ip: values.ip as string | undefined,
     helo: values.helo as string | undefined,

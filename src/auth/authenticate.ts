@@ -7,7 +7,7 @@
 import { authenticate } from 'mailauth'
 import { getDomain } from 'tldts'
 
-import { splitStructured } from './linear.js'
+import { splitStructured } from '../message/find.js'
 import type { ResolveFn } from './resolver.js'
 
 export interface DkimFact {

@@ -8,11 +8,12 @@ import net from 'node:net'
 import path from 'node:path'
 import YAML from 'yaml'
 
-import { ConfigError } from './errors.js'
-import { DomainIndex } from './domains.js'
-import { type PhraseBook, parsePhrases } from './phrases.js'
-import { type Registry, parseRegistry } from './registry.js'
-import { SYMBOLS, type SymbolName, isSymbolName } from './symbols.js'
+import { ConfigError } from '../shared/errors.js'
+import { DomainIndex } from '../knowledge/domains.js'
+import { type PhraseBook, parsePhrases } from '../knowledge/phrases.js'
+import { type Registry, parseRegistry } from '../knowledge/registry.js'
+import { MODES, type Mode, type Thresholds } from '../verdict/score.js'
+import { SYMBOLS, type SymbolName, isSymbolName } from '../verdict/symbols.js'
 
 export { ConfigError }
 
@@ -20,8 +21,6 @@ export const INI_FILE = 'shop-notice.ini'
 export const REGISTRY_FILE = 'shop-notice.retailers.yaml'
 export const PHRASES_FILE = 'shop-notice.phrases.yaml'
 
-export const MODES = ['monitor', 'tag', 'quarantine', 'reject'] as const
-export type Mode = (typeof MODES)[number]
 
 export interface Settings {
   readonly main: { readonly authserv_id: string }
@@ -38,7 +37,7 @@ export interface Settings {
     readonly reject_message: string
     readonly defer_on_dns_error: boolean
   }
-  readonly thresholds: { readonly suspicious: number; readonly spoofed: number; readonly reject: number }
+  readonly thresholds: Thresholds
   readonly scores: Readonly<Record<SymbolName, number>>
   readonly auth: { readonly trusted_authserv_ids: readonly string[] }
   readonly limits: { readonly max_scan_bytes: number }
@@ -245,7 +244,7 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
     throw new ConfigError(file, '[main] authserv_id', `not a valid authserv-id (a host name such as mx.example.net), got ${JSON.stringify(authservId)}`)
   }
 
-  const t = out.thresholds as Settings['thresholds']
+  const t = out.thresholds as unknown as Thresholds
   if (!(t.suspicious < t.spoofed)) {
     throw new ConfigError(file, '[thresholds] spoofed', `must be greater than suspicious (${t.suspicious}), got ${t.spoofed}`)
   }

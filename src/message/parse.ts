@@ -5,7 +5,7 @@
  */
 import PostalMime from 'postal-mime'
 
-import { anchorsIn, stripBlocks, trimEnd } from './linear.js'
+import { anchorsIn, stripBlocks, trimEnd } from './find.js'
 
 export interface Mailbox {
   readonly name: string

@@ -11,15 +11,15 @@
  *   gives the whole server. The master itself scans nothing and adds only
  *   `shop_notice_cluster_workers_unanswered`.
  *
- * Nothing here knows Haraka: src/index.ts registers the hooks and calls in.
+ * Nothing here knows Haraka: src/plugin/index.ts registers the hooks and calls in.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { AggregatorRegistry, Counter, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client'
 
-import type { CachedResolver, ResolverStats } from './resolver.js'
-import type { ScanResult } from './scan.js'
-import type { Action } from './verdict.js'
+import type { CachedResolver, ResolverStats } from '../auth/resolver.js'
+import type { ScanResult } from '../scan.js'
+import type { Action } from '../verdict/score.js'
 
 export const PREFIX = 'shop_notice_'
 export const ACTIONS: readonly Action[] = ['accept', 'tag', 'quarantine', 'reject', 'defer']

@@ -1,11 +1,27 @@
 /**
  * From hits to a verdict, and from a verdict to an action. Pure.
  */
-import type { Mode, Settings } from './config.js'
 import { COMPOSITES, type Hit, type SymbolName } from './symbols.js'
 
 export const VERDICTS = ['none', 'notice', 'verified', 'suspicious', 'spoofed', 'error'] as const
 export type Verdict = (typeof VERDICTS)[number]
+
+/** `[actions] mode`: the strongest action allowed */
+export const MODES = ['monitor', 'tag', 'quarantine', 'reject'] as const
+export type Mode = (typeof MODES)[number]
+
+/** `[thresholds]` of shop-notice.ini */
+export interface Thresholds {
+  readonly suspicious: number
+  readonly spoofed: number
+  readonly reject: number
+}
+
+/** The part of `[actions]` that chooses an action */
+export interface ActionSettings {
+  readonly mode: Mode
+  readonly defer_on_dns_error: boolean
+}
 
 /** Sum of the configured scores of the hits, rounded to two decimals. */
 export function scoreHits(hits: readonly Hit[], scores: Readonly<Record<SymbolName, number>>): number {
@@ -40,7 +56,7 @@ export function verdictOf(
   isNotice: boolean,
   score: number,
   hits: readonly Hit[],
-  thresholds: Settings['thresholds'],
+  thresholds: Thresholds,
 ): Exclude<Verdict, 'error'> {
   if (!isNotice) return 'none'
   if (score >= thresholds.spoofed) return 'spoofed'
@@ -65,7 +81,7 @@ export interface ActionInput {
  * threshold; `defer` (4xx) is for a brand notice whose authentication hit a DNS
  * failure, when the mode could otherwise hold or refuse it and the admin wants that.
  */
-export function actionFor(input: ActionInput, actions: Settings['actions'], thresholds: Settings['thresholds']): Action {
+export function actionFor(input: ActionInput, actions: ActionSettings, thresholds: Thresholds): Action {
   const allowed = STRENGTH[actions.mode]
   if (input.verdict === 'error' || input.verdict === 'none' || allowed === 0) return 'accept'
   if (input.verdict === 'spoofed') {

@@ -4,8 +4,8 @@
  * simplified-Chinese glyphs of machine-made lures and the words of callback lures. Validated at load, then compiled
  * once per configuration load into normalised phrase lists.
  */
-import { ConfigError } from './errors.js'
-import { normaliseText } from './text.js'
+import { ConfigError } from '../shared/errors.js'
+import { normaliseText } from '../message/text.js'
 
 /** Order matters when two kinds weigh the same: the more specific kind comes first. */
 export const KINDS = ['gift-card', 'card-usage', 'payment', 'order', 'shipping', 'account'] as const

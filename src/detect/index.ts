@@ -2,14 +2,14 @@
  * Detectors: pure functions from message facts to named hits. No Haraka, no DNS,
  * no clock in here. Each hit carries options that explain it.
  */
-import { type AuthFacts, TEMP_RESULTS, alignedPassDomain, hasTempError } from './auth.js'
-import type { DomainIndex, Lookalike } from './domains.js'
-import type { Link, MessageFacts } from './message.js'
-import type { NoticeKind, PhraseBook } from './phrases.js'
-import { type Brand, type Registry, brandOfDomain, brandsNamedIn } from './registry.js'
-import type { Hit } from './symbols.js'
-import { addressDomainIn, firstHost, orderIdIn, trimEnd } from './linear.js'
-import { countDisguises, glyphsIn, hasKana, normaliseText } from './text.js'
+import { type AuthFacts, TEMP_RESULTS, alignedPassDomain, hasTempError } from '../auth/authenticate.js'
+import type { DomainIndex, Lookalike } from '../knowledge/domains.js'
+import type { Link, MessageFacts } from '../message/parse.js'
+import type { NoticeKind, PhraseBook } from '../knowledge/phrases.js'
+import { type Brand, type Registry, brandOfDomain, brandsNamedIn } from '../knowledge/registry.js'
+import type { Hit } from '../verdict/symbols.js'
+import { addressDomainIn, firstHost, orderIdIn, trimEnd } from '../message/find.js'
+import { countDisguises, glyphsIn, hasKana, normaliseText } from '../message/text.js'
 
 export interface KindClaim {
   readonly kind: NoticeKind

@@ -1,6 +1,6 @@
 /**
  * `shop-notice quarantine list|show|release|delete|purge`: the admin's view of the
- * folder core queue/quarantine writes (src/quarantine.ts does the work). Exit 0 when
+ * folder core queue/quarantine writes (src/quarantine/store.ts does the work). Exit 0 when
  * done, 1 for a runtime failure (not found, already released, the next hop refused…),
  * 2 for a usage error or an invalid configuration.
  */
@@ -8,9 +8,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import harakaConfig from 'haraka-config'
 
-import { type HarakaConfig, type Settings, harakaSource, loadSettings } from './config.js'
+import { type Io, UsageError } from './io.js'
+import { adminFolder, configFor, harakaFolderConfig } from '../config/sources.js'
+import { type Settings, harakaSource, loadSettings } from '../config/settings.js'
 import {
   AlreadyReleasedError,
   type Entry,
@@ -26,13 +27,8 @@ import {
   readHead,
   releaseEntry,
   sanitizeText,
-} from './quarantine.js'
-import { SYMBOLS, isSymbolName } from './symbols.js'
-
-export interface Io {
-  out(line: string): void
-  err(line: string): void
-}
+} from '../quarantine/store.js'
+import { SYMBOLS, isSymbolName } from '../verdict/symbols.js'
 
 export const QUARANTINE_USAGE = `Usage: shop-notice quarantine COMMAND [options]
 
@@ -61,13 +57,12 @@ Commands:
 Options for every command:
   --dir DIR                 the quarantine folder (default: quarantine_path of the Haraka
                             folder's config/quarantine.ini, as core queue/quarantine reads it)
-  --config DIR              the Haraka folder (default: the current folder)
+  --config DIR              the Haraka folder (default: $HARAKA, else the current folder)
   -h, --help                this text
 
 ID is a message's id (its file name, Haraka's transaction uuid) or a unique prefix of it.
 `
 
-class UsageError extends Error {}
 
 const COMMON = {
   dir: { type: 'string' },
@@ -75,26 +70,17 @@ const COMMON = {
   help: { type: 'boolean', short: 'h' },
 } as const
 
-/** The Haraka folder: --config, else the current folder. */
-const harakaDirOf = (values: { config?: string | undefined }): string => path.resolve(values.config ?? process.cwd())
 
 /** --dir, else quarantine_path of <haraka>/config/quarantine.ini (relative to the Haraka folder), else core's default. */
 function storeFor(values: { dir?: string | undefined; config?: string | undefined }): QuarantineStore {
   if (values.dir) return new QuarantineStore(path.resolve(values.dir))
-  const haraka = harakaDirOf(values)
-  const cfg = (harakaConfig as unknown as { module_config(d: string): HarakaConfig }).module_config(haraka)
-  return new QuarantineStore(quarantineDirOf(cfg.get('quarantine.ini'), haraka))
+  const haraka = adminFolder(values.config)
+  return new QuarantineStore(quarantineDirOf(harakaFolderConfig(haraka).get('quarantine.ini'), haraka))
 }
 
 /** shop-notice.ini as the plugin reads it in the Haraka folder (package defaults, then the folder's). */
 function settingsFor(values: { config?: string | undefined }): { settings: Settings; warnings: readonly string[] } {
-  const haraka = harakaDirOf(values)
-  const root = path.resolve(__dirname, '..', '..')
-  const cfg = (harakaConfig as unknown as { module_config(d: string, o?: string): HarakaConfig }).module_config(
-    root,
-    fs.existsSync(path.join(haraka, 'config')) ? haraka : undefined,
-  )
-  const { value, warnings } = loadSettings(harakaSource(cfg))
+  const { value, warnings } = loadSettings(harakaSource(configFor(adminFolder(values.config))))
   return { settings: value, warnings }
 }
 
