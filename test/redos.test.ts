@@ -7,7 +7,16 @@
  *
  * recheck runs on its pure-JavaScript backend (RECHECK_BACKEND=pure): no Java, no native
  * binary, nothing downloaded; with a fixed seed and step limits, so a finding reproduces.
+ *
+ * Checking all of them takes about two minutes, so the `safe` answers are kept in
+ * test/redos-checked.json, keyed by a hash of recheck's version, its parameters, the
+ * source and the flags: only a regex that is new or changed is checked again (a changed
+ * one has a new key). Only `safe` answers are ever kept, so a vulnerable regex is
+ * checked, and fails, on every run. After adding or changing a regex, run
+ * `REDOS_UPDATE=1 npx tap test/unit/redos.test.ts` and commit the file (it also drops
+ * the keys no regex uses any more).
  */
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
@@ -25,6 +34,37 @@ const { checkSync } = require('recheck') as typeof import('recheck')
 // a fixed seed, and limits in steps only: recheck's time limits make its fuzzing depend on
 // how busy the machine is (a loaded machine once made a linear regex look polynomial)
 const PARAMS = { randomSeed: 42, timeout: null, attackTimeout: null, incubationTimeout: null } as const
+
+const CACHE_FILE = path.join(ROOT, 'test', 'redos-checked.json')
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const RECHECK_VERSION = (require('recheck/package.json') as { version: string }).version
+const keyOf = (source: string, flags: string): string =>
+  crypto.createHash('sha256').update(JSON.stringify([RECHECK_VERSION, PARAMS, source, flags])).digest('hex').slice(0, 32)
+
+/** key -> recheck's complexity summary, for regexes recheck called safe */
+const cached: Record<string, string> = fs.existsSync(CACHE_FILE) ? (JSON.parse(fs.readFileSync(CACHE_FILE, 'utf8')) as Record<string, string>) : {}
+const seen: Record<string, string> = {}
+let fresh = 0
+
+type Decision = { status: 'safe'; summary: string; cached: boolean } | { status: 'vulnerable' | 'unknown'; detail: string }
+
+/** recheck's answer, from the cache when this exact regex was found safe before. */
+function decide(source: string, flags: string): Decision {
+  const key = keyOf(source, flags)
+  const hit = cached[key]
+  if (hit !== undefined) {
+    seen[key] = hit
+    return { status: 'safe', summary: hit, cached: true }
+  }
+  fresh++
+  const d = checkSync(source, flags, PARAMS)
+  if (d.status === 'safe') {
+    seen[key] = d.complexity.summary
+    return { status: 'safe', summary: d.complexity.summary, cached: false }
+  }
+  if (d.status === 'vulnerable') return { status: 'vulnerable', detail: `${d.complexity.summary}, attack ${d.attack.pattern}` }
+  return { status: 'unknown', detail: `recheck could not decide (${JSON.stringify(d.error)})` }
+}
 
 interface Found {
   readonly where: string
@@ -53,33 +93,33 @@ function literalsOf(file: string): Found[] {
 /** Lines of src/ that build a RegExp at run time: each must be covered below. */
 function dynamicSites(): string[] {
   const sites: string[] = []
-  for (const name of fs.readdirSync(path.join(ROOT, 'src'))) {
-    if (!name.endsWith('.ts')) continue
-    const lines = fs.readFileSync(path.join(ROOT, 'src', name), 'utf8').split('\n')
+  for (const file of sourceFiles()) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n')
     lines.forEach((l, i) => {
-      if (/\bnew RegExp\(|\bRegExp\(/.test(l)) sites.push(`src/${name}:${i + 1}`)
+      if (/\bnew RegExp\(|\bRegExp\(/.test(l)) sites.push(`${path.relative(ROOT, file)}:${i + 1}`)
     })
   }
   return sites
 }
 
 function assertSafe(t: Test, f: Found): void {
-  const d = checkSync(f.source, f.flags, PARAMS)
-  if (d.status === 'vulnerable') {
-    t.fail(`${f.where} /${f.source}/${f.flags}: ${d.complexity.summary}, attack ${d.attack.pattern}`)
-  } else if (d.status === 'unknown') {
-    t.fail(`${f.where} /${f.source}/${f.flags}: recheck could not decide (${JSON.stringify(d.error)})`)
+  const d = decide(f.source, f.flags)
+  if (d.status !== 'safe') {
+    t.fail(`${f.where} /${f.source}/${f.flags}: ${d.detail}`)
   } else {
-    t.pass(`${f.where} /${f.source.length > 80 ? `${f.source.slice(0, 77)}...` : f.source}/${f.flags}: ${d.complexity.summary}`)
+    t.pass(`${f.where} /${f.source.length > 80 ? `${f.source.slice(0, 77)}...` : f.source}/${f.flags}: ${d.summary}${d.cached ? ' (checked before)' : ''}`)
   }
 }
 
-t.test('every regex literal in src/ is safe from catastrophic backtracking', async (t) => {
-  const files = fs
-    .readdirSync(path.join(ROOT, 'src'))
+/** Every .ts file under src/. */
+const sourceFiles = (): string[] =>
+  (fs.readdirSync(path.join(ROOT, 'src'), { recursive: true }) as string[])
     .filter((n) => n.endsWith('.ts') && !n.endsWith('.d.ts'))
+    .sort()
     .map((n) => path.join(ROOT, 'src', n))
-  const found = files.flatMap(literalsOf)
+
+t.test('every regex literal in src/ is safe from catastrophic backtracking', async (t) => {
+  const found = sourceFiles().flatMap(literalsOf)
   t.ok(found.length >= 40, `found ${found.length} literals`)
   for (const f of found) assertSafe(t, f)
 })
@@ -125,5 +165,24 @@ t.test('the checker finds what it is meant to find', async (t) => {
     ['[).,;:!?\\]]+$', ''],
   ] as const) {
     t.equal(checkSync(source, flags, PARAMS).status, 'vulnerable', `/${source}/${flags}`)
+  }
+})
+
+t.test('the cache never answers for a regex it has not seen safe', async (t) => {
+  // a vulnerable regex is never cached, so it is checked (and fails) on every run
+  const before = fresh
+  t.equal(decide('^(a+)+$', '').status, 'vulnerable')
+  t.equal(fresh, before + 1, 'it was checked, not looked up')
+  // the key is the exact source and flags: a cached safe regex changed into a vulnerable one is checked again
+  const safeKey = keyOf('^a+$', '')
+  t.not(keyOf('^(a+)+$', ''), safeKey)
+  t.not(keyOf('^a+$', 'i'), safeKey)
+  t.ok(Object.values(cached).every((v) => typeof v === 'string'), 'the cache holds summaries only')
+})
+
+t.teardown(() => {
+  if (process.env.REDOS_UPDATE) {
+    const sorted = Object.fromEntries(Object.entries(seen).sort(([a], [b]) => a.localeCompare(b)))
+    fs.writeFileSync(CACHE_FILE, `${JSON.stringify(sorted, null, 1)}\n`)
   }
 })
