@@ -1,6 +1,6 @@
 /**
  * Prints the "Brands shipped" table of docs/registry.md from the shipped
- * config/shop-notice.retailers.yaml: `node scripts/brands-table.mts`. test/docs.test.ts
+ * config/shop-notice.retailers.yaml: `node scripts/brands-table.mts`. test/unit/docs.test.ts
  * checks that the doc names every shipped brand.
  */
 import fs from 'node:fs'

@@ -1,6 +1,6 @@
 /**
  * Prints the signal table of docs/signals.md from src/verdict/symbols.ts (run after a build):
- * `node scripts/signals-table.mts > /tmp/table.md`. test/docs.test.ts checks the doc
+ * `node scripts/signals-table.mts > /tmp/table.md`. test/unit/docs.test.ts checks the doc
  * keeps every symbol with its group and default score.
  */
 import symbols from '../dist/src/verdict/symbols.js'

@@ -1,5 +1,5 @@
 /**
- * The load and soak run (`npm run soak`, test/soak.test.ts): many messages, a mix of
+ * The load and soak run (`npm run soak`, test/e2e/soak.test.ts): many messages, a mix of
  * genuine, spoofed and malformed ones, at C concurrent connections through a real
  * Haraka with the plugin, chained as the repository's own config/plugins chains it
  * (shop-notice, core queue/quarantine, the Maildir delivery), and every message

@@ -163,7 +163,7 @@ const isPropChar = (c: string): boolean => /^[a-z0-9.-]$/i.test(c)
 /**
  * The `ptype.property=value` pairs of one resinfo (RFC 8601 2.2), read in one pass: a value
  * is a quoted-string (its quoted-pairs undone) or a run of characters up to white space, `;`
- * or `"`. Written by hand, since the regex for it backtracks polynomially (test/redos.test.ts).
+ * or `"`. Written by hand, since the regex for it backtracks polynomially (test/unit/redos.test.ts).
  */
 export function propspecs(s: string): [string, string][] {
   const out: [string, string][] = []

@@ -1,8 +1,8 @@
 /**
  * Scanners for message text that replace regular expressions which backtrack
- * (found by recheck, test/redos.test.ts): each one reads its input once or twice,
+ * (found by recheck, test/unit/redos.test.ts): each one reads its input once or twice,
  * so its time is linear in the input, whatever a sender writes. Each returns what
- * the regex it replaces returned; test/linear.test.ts checks that on generated
+ * the regex it replaces returned; test/unit/linear.test.ts checks that on generated
  * input against the old regex. Pure functions.
  */
 

@@ -1,5 +1,5 @@
 'use strict'
-// Preloaded (`node --require`) into the Haraka child of test/e2e.test.ts.
+// Preloaded (`node --require`) into the Haraka child of test/e2e/haraka.test.ts.
 //
 // Haraka core looks up the client's reverse DNS with node:dns's default resolver,
 // which would ask the machine's own nameservers. Here every node:dns resolver -

@@ -7,7 +7,7 @@
  * payload sizes honoured (RFC 6891), 512 bytes without. It counts every query it gets.
  *
  * haraka-test-fixtures' dns fixture is UDP only and cannot truncate; this one is for
- * test/dns-faults.test.ts and the soak (scripts/soak.mts). Loopback only.
+ * test/unit/dns-faults.test.ts and the soak (scripts/soak.mts). Loopback only.
  */
 import dgram from 'node:dgram'
 import net from 'node:net'

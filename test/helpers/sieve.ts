@@ -7,7 +7,7 @@
  * suite must run after `npm ci` alone, so this is the interpreter. It is a subset,
  * but a genuine one: the script file is lexed and parsed as RFC 5228 §8 says, and
  * anything outside the subset (an unknown command, test, tag or capability) is an
- * error, never ignored. test/clients.test.ts also runs Dovecot's `sieve-test`
+ * error, never ignored. test/unit/clients.test.ts also runs Dovecot's `sieve-test`
  * when it is installed, and compares the two.
  *
  * Supported: `require`, `if`/`elsif`/`else`, `stop`, `keep`, `discard`,

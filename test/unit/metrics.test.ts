@@ -2,17 +2,17 @@
  * src/metrics/metrics.ts: the figures one process keeps, the cluster channel (fake
  * workers on an EventEmitter, the real prom-client aggregation), and the HTTP
  * listener on 127.0.0.1 port 0. The real Haraka, single and cluster, is in
- * test/metrics-e2e.test.ts.
+ * test/e2e/metrics.test.ts.
  */
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import t from 'tap'
 
-import { isLoopbackHost, parseIni, parseListen } from '../dist/src/config/settings.js'
-import { ClusterCollector, IPC_REPLY, IPC_REQUEST, ShopNoticeMetrics, answerMaster, startMetricsServer } from '../dist/src/metrics/metrics.js'
-import type { CachedResolver } from '../dist/src/auth/resolver.js'
-import type { ScanResult } from '../dist/src/scan.js'
-import { parseExposition, sample } from './helpers/prometheus'
+import { isLoopbackHost, parseIni, parseListen } from '../../dist/src/config/settings.js'
+import { ClusterCollector, IPC_REPLY, IPC_REQUEST, ShopNoticeMetrics, answerMaster, startMetricsServer } from '../../dist/src/metrics/metrics.js'
+import type { CachedResolver } from '../../dist/src/auth/resolver.js'
+import type { ScanResult } from '../../dist/src/scan.js'
+import { parseExposition, sample } from '../helpers/prometheus'
 
 const result = (over: Partial<ScanResult> = {}): ScanResult =>
   ({

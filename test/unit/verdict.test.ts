@@ -1,8 +1,8 @@
 import t from 'tap'
 
-import { parseIni } from '../dist/src/config/settings.js'
-import type { Hit } from '../dist/src/verdict/symbols.js'
-import { actionFor, scoreHits, verdictOf } from '../dist/src/verdict/score.js'
+import { parseIni } from '../../dist/src/config/settings.js'
+import type { Hit } from '../../dist/src/verdict/symbols.js'
+import { actionFor, scoreHits, verdictOf } from '../../dist/src/verdict/score.js'
 
 const { value: base } = parseIni({})
 const hit = (symbol: Hit['symbol'], ...options: string[]): Hit => ({ symbol, options })

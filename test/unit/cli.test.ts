@@ -9,12 +9,12 @@ import path from 'node:path'
 import t from 'tap'
 import { dkimSign } from 'mailauth'
 
-import { makeMessage, mailbox } from './helpers/messages'
+import { makeMessage, mailbox } from '../helpers/messages'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fixtures = require('haraka-test-fixtures')
 
-const BIN = path.resolve(__dirname, '..', 'bin', 'shop-notice.js')
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'shop-notice.js')
 
 interface Run {
   code: number
@@ -63,7 +63,7 @@ t.test('a reader that goes away ends the output, not the command: no EPIPE, the 
 
 t.test('guardStdout swallows only a closed pipe', async (t) => {
   const { EventEmitter } = await import('node:events')
-  const { guardStdout } = await import('../dist/src/cli/main.js')
+  const { guardStdout } = await import('../../dist/src/cli/main.js')
   const onError = guardStdout(new EventEmitter())
   t.doesNotThrow(() => onError(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })))
   t.throws(() => onError(Object.assign(new Error('i/o error'), { code: 'EIO' })), /i\/o error/)

@@ -11,8 +11,8 @@
 import { Clock } from 'clock-mock'
 import t from 'tap'
 
-import { CachedResolver, dnsError, NO_RECORD_CODES } from '../dist/src/auth/resolver.js'
-import type { Lookup, ResolverOptions } from '../dist/src/auth/resolver.js'
+import { CachedResolver, dnsError, NO_RECORD_CODES } from '../../dist/src/auth/resolver.js'
+import type { Lookup, ResolverOptions } from '../../dist/src/auth/resolver.js'
 
 // ---------------------------------------------------------------------------
 // helpers

@@ -5,23 +5,23 @@
  * than `error` (an internal failure is a bug to fix, even though it lets mail through),
  * headers of the documented syntax, and the message written out with its body byte for
  * byte as Haraka itself writes it, its header fields those Haraka keeps plus ours.
- * The same through a real Haraka over SMTP is test/e2e-hostile.test.ts.
+ * The same through a real Haraka over SMTP is test/e2e/hostile.test.ts.
  */
 import fc from 'fast-check'
 import PostalMime from 'postal-mime'
 import t, { type Test } from 'tap'
 
-import { formatAuthResults, formatVerdict, isOurAuthResults } from '../dist/src/verdict/headers.js'
-import { splitStructured } from '../dist/src/message/find.js'
-import { MAX_PARTS, readMessage } from '../dist/src/message/parse.js'
-import { type ScanResult, scan } from '../dist/src/scan.js'
-import { VERDICTS } from '../dist/src/verdict/score.js'
-import { hostileMessage } from './helpers/arbitrary'
-import { hostileMessages } from './helpers/hostile'
-import { AUTHSERV, type FixturePlugin, connection, deliver, fixtures, makePlugin, referenceParts, writtenParts } from './helpers/plugin'
-import { fcParams } from './helpers/property'
-import { makeMessage } from './helpers/messages'
-import { testSettings } from './helpers/settings'
+import { formatAuthResults, formatVerdict, isOurAuthResults } from '../../dist/src/verdict/headers.js'
+import { splitStructured } from '../../dist/src/message/find.js'
+import { MAX_PARTS, readMessage } from '../../dist/src/message/parse.js'
+import { type ScanResult, scan } from '../../dist/src/scan.js'
+import { VERDICTS } from '../../dist/src/verdict/score.js'
+import { hostileMessage } from '../helpers/arbitrary'
+import { hostileMessages } from '../helpers/hostile'
+import { AUTHSERV, type FixturePlugin, connection, deliver, fixtures, makePlugin, referenceParts, writtenParts } from '../helpers/plugin'
+import { fcParams } from '../helpers/property'
+import { makeMessage } from '../helpers/messages'
+import { testSettings } from '../helpers/settings'
 
 const settings = testSettings()
 

@@ -12,12 +12,12 @@ import net from 'node:net'
 import { dkimVerify } from 'mailauth'
 import t from 'tap'
 
-import { startDnsServer, txtStrings } from '../dist/bench/lib/dns-server.js'
-import { SELECTOR, makeKey, notice, quotedPrintable, sign } from '../dist/bench/lib/mail.js'
-import { placeOf, summarize } from '../dist/bench/lib/profile.js'
-import { runLoad, stuff } from '../dist/bench/lib/smtp-load.js'
-import { fmt, percentile, rng, spread, zipf } from '../dist/bench/lib/stats.js'
-import { benchWorld } from '../dist/bench/lib/zone.js'
+import { startDnsServer, txtStrings } from '../../dist/bench/lib/dns-server.js'
+import { SELECTOR, makeKey, notice, quotedPrintable, sign } from '../../dist/bench/lib/mail.js'
+import { placeOf, summarize } from '../../dist/bench/lib/profile.js'
+import { runLoad, stuff } from '../../dist/bench/lib/smtp-load.js'
+import { fmt, percentile, rng, spread, zipf } from '../../dist/bench/lib/stats.js'
+import { benchWorld } from '../../dist/bench/lib/zone.js'
 
 const key = makeKey()
 
@@ -327,8 +327,8 @@ t.test('profile summary: self time by place and by function', async (t) => {
 // --------------------------------------------------------------------------- what-if
 
 t.test('what-if library fixes: the same parsed facts and DKIM results, only faster', async (t) => {
-  const { readMessage } = await import('../dist/src/message/parse.js')
-  const { applyLibraryFixes, joinChunks } = await import('../dist/bench/lib/what-if.js')
+  const { readMessage } = await import('../../dist/src/message/parse.js')
+  const { applyLibraryFixes, joinChunks } = await import('../../dist/bench/lib/what-if.js')
   t.same(
     [...new Uint8Array(joinChunks([new Uint8Array([1, 2]).buffer, 'é', new Uint8Array([9, 8, 7]).subarray(1)]))],
     [1, 2, 0xc3, 0xa9, 8, 7],

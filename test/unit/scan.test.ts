@@ -1,11 +1,11 @@
 import t from 'tap'
 
-import { type AuthFacts, UNAVAILABLE, factsFromAuthResults } from '../dist/src/auth/authenticate.js'
-import { detectKind } from '../dist/src/detect/index.js'
-import { readMessage } from '../dist/src/message/parse.js'
-import { decide, scan } from '../dist/src/scan.js'
-import { type Charset, makeMessage, mailbox } from './helpers/messages'
-import { testSettings } from './helpers/settings'
+import { type AuthFacts, UNAVAILABLE, factsFromAuthResults } from '../../dist/src/auth/authenticate.js'
+import { detectKind } from '../../dist/src/detect/index.js'
+import { readMessage } from '../../dist/src/message/parse.js'
+import { decide, scan } from '../../dist/src/scan.js'
+import { type Charset, makeMessage, mailbox } from '../helpers/messages'
+import { testSettings } from '../helpers/settings'
 
 const settings = testSettings()
 const book = settings.phrases

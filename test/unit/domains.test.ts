@@ -1,10 +1,10 @@
 /** Lookalike domains, skeletons, edit distance and mixed-script IDNs. */
 import t from 'tap'
 
-import { DomainIndex, editDistance, isMixedScript, skeleton } from '../dist/src/knowledge/domains.js'
-import { extractLinks } from '../dist/src/message/parse.js'
-import { parseRegistry } from '../dist/src/knowledge/registry.js'
-import { TEST_LISTS, TEST_RETAILERS } from './helpers/settings'
+import { DomainIndex, editDistance, isMixedScript, skeleton } from '../../dist/src/knowledge/domains.js'
+import { extractLinks } from '../../dist/src/message/parse.js'
+import { parseRegistry } from '../../dist/src/knowledge/registry.js'
+import { TEST_LISTS, TEST_RETAILERS } from '../helpers/settings'
 
 const index = new DomainIndex(parseRegistry({ retailers: TEST_RETAILERS, ...TEST_LISTS }, 'test').value)
 

@@ -4,10 +4,10 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import YAML from 'yaml'
 
-import { KINDS, parsePhrases } from '../dist/src/knowledge/phrases.js'
-import { callbackNumber } from '../dist/src/detect/index.js'
-import { countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../dist/src/message/text.js'
-import { ROOT } from './helpers/settings'
+import { KINDS, parsePhrases } from '../../dist/src/knowledge/phrases.js'
+import { callbackNumber } from '../../dist/src/detect/index.js'
+import { countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../../dist/src/message/text.js'
+import { ROOT } from '../helpers/settings'
 
 /** fn throws a ConfigError naming phrases.yaml and a key matching `key`. */
 function refused(t: Test, fn: () => unknown, key: RegExp): void {

@@ -3,8 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
-import { ConfigError, INI_BOOLEANS, checkYamlFiles, harakaSource, isServerSpec, loadSettings, parseIni } from '../dist/src/config/settings.js'
-import { configFor } from '../dist/src/config/sources.js'
+import { ConfigError, INI_BOOLEANS, checkYamlFiles, harakaSource, isServerSpec, loadSettings, parseIni } from '../../dist/src/config/settings.js'
+import { configFor } from '../../dist/src/config/sources.js'
 
 t.test('defaults when the file is empty', async (t) => {
   const { value, warnings } = parseIni({})

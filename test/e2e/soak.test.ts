@@ -20,7 +20,7 @@ import {
   formatPass,
   makeWorld,
   runPass,
-} from '../dist/bench/lib/soak.js'
+} from '../../dist/bench/lib/soak.js'
 
 let world: SoakWorld
 t.before(async () => {

@@ -8,10 +8,10 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
-import { PACKAGE_ROOT } from '../dist/src/config/sources.js'
-import { QuarantineStore, formatReleaseHeader, rfc5322Date } from '../dist/src/quarantine/store.js'
-import { loadMessage } from './helpers/haraka-txn'
-import { makeMessage, mailbox } from './helpers/messages'
+import { PACKAGE_ROOT } from '../../dist/src/config/sources.js'
+import { QuarantineStore, formatReleaseHeader, rfc5322Date } from '../../dist/src/quarantine/store.js'
+import { loadMessage } from '../helpers/haraka-txn'
+import { makeMessage, mailbox } from '../helpers/messages'
 
 const fixtures = require('haraka-test-fixtures')
 const constants = require('haraka-constants')

@@ -13,8 +13,8 @@ import crypto from 'node:crypto'
 import { dkimSign } from 'mailauth'
 import t, { type Test } from 'tap'
 
-import { type StoredMessage, startHaraka } from './helpers/haraka'
-import { sendMail } from './helpers/smtp'
+import { type StoredMessage, startHaraka } from '../helpers/haraka'
+import { sendMail } from '../helpers/smtp'
 
 interface DnsFixture {
   readonly port: number

@@ -1,7 +1,7 @@
 import t from 'tap'
 
-import { authservIdOf, headerSafe } from '../dist/src/auth/authenticate.js'
-import { formatAuthResults, formatVerdict, isOurAuthResults } from '../dist/src/verdict/headers.js'
+import { authservIdOf, headerSafe } from '../../dist/src/auth/authenticate.js'
+import { formatAuthResults, formatVerdict, isOurAuthResults } from '../../dist/src/verdict/headers.js'
 
 t.test('formatVerdict follows INTERFACE.md exactly', async (t) => {
   t.equal(formatVerdict({ verdict: 'none', score: 0, hits: [] }), 'none; brand=-; kind=-; score=0; signals=-')

@@ -17,8 +17,8 @@ import path from 'node:path'
 import { dkimSign } from 'mailauth'
 import t, { type Test } from 'tap'
 
-import { type Haraka, PKG_ROOT, type StoredMessage, parseStored, startHaraka } from './helpers/haraka'
-import { type SendResult, sendMail } from './helpers/smtp'
+import { type Haraka, PKG_ROOT, type StoredMessage, parseStored, startHaraka } from '../helpers/haraka'
+import { type SendResult, sendMail } from '../helpers/smtp'
 
 interface DnsFixture {
   readonly port: number

@@ -4,10 +4,10 @@ import path from 'node:path'
 import t from 'tap'
 import YAML from 'yaml'
 
-import { INI_SCHEMA } from '../dist/src/config/settings.js'
-import { SYMBOLS } from '../dist/src/verdict/symbols.js'
+import { INI_SCHEMA } from '../../dist/src/config/settings.js'
+import { SYMBOLS } from '../../dist/src/verdict/symbols.js'
 
-const doc = (name: string): string => fs.readFileSync(path.resolve(__dirname, '..', 'docs', name), 'utf8')
+const doc = (name: string): string => fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', name), 'utf8')
 
 t.test('docs/signals.md lists every symbol with its group and default score', async (t) => {
   const signals = doc('signals.md')
@@ -18,7 +18,7 @@ t.test('docs/signals.md lists every symbol with its group and default score', as
 
 t.test('docs/configuration.md lists every key of shop-notice.ini, and the shipped file sets each', async (t) => {
   const conf = doc('configuration.md')
-  const ini = fs.readFileSync(path.resolve(__dirname, '..', 'config', 'shop-notice.ini'), 'utf8')
+  const ini = fs.readFileSync(path.resolve(__dirname, '..', '..', 'config', 'shop-notice.ini'), 'utf8')
   for (const [section, keys] of Object.entries(INI_SCHEMA)) {
     for (const [key, spec] of Object.entries(keys)) {
       t.ok(conf.includes(`| \`[${section}] ${key}\` |`), `[${section}] ${key} documented`)
@@ -31,7 +31,7 @@ t.test('docs/configuration.md lists every key of shop-notice.ini, and the shippe
 
 t.test('docs/registry.md names every shipped brand, with its count', async (t) => {
   const registry = doc('registry.md')
-  const file = fs.readFileSync(path.resolve(__dirname, '..', 'config', 'shop-notice.retailers.yaml'), 'utf8')
+  const file = fs.readFileSync(path.resolve(__dirname, '..', '..', 'config', 'shop-notice.retailers.yaml'), 'utf8')
   const ids = Object.keys((YAML.parse(file) as { retailers: Record<string, unknown> }).retailers)
   t.ok(registry.includes(`ships ${ids.length} brands`), `the doc says ${ids.length} brands`)
   for (const id of ids) t.ok(registry.includes(`| \`${id}\` |`), id)

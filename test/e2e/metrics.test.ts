@@ -12,9 +12,9 @@ import http from 'node:http'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
-import { type Haraka, startHaraka } from './helpers/haraka'
-import { type Exposition, parseExposition, sample, sum } from './helpers/prometheus'
-import { sendMail } from './helpers/smtp'
+import { type Haraka, startHaraka } from '../helpers/haraka'
+import { type Exposition, parseExposition, sample, sum } from '../helpers/prometheus'
+import { sendMail } from '../helpers/smtp'
 
 interface DnsFixture {
   readonly port: number

@@ -1,6 +1,6 @@
 import t from 'tap'
 
-import { brandOfDomain, brandsNamedIn, normaliseName, parseRegistry, registrableProblem } from '../dist/src/knowledge/registry.js'
+import { brandOfDomain, brandsNamedIn, normaliseName, parseRegistry, registrableProblem } from '../../dist/src/knowledge/registry.js'
 
 const FILE = 'shop-notice.retailers.yaml'
 const good = {

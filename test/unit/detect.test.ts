@@ -6,11 +6,11 @@
  */
 import t from 'tap'
 
-import { type AuthFacts, UNAVAILABLE } from '../dist/src/auth/authenticate.js'
-import { readMessage } from '../dist/src/message/parse.js'
-import { decide } from '../dist/src/scan.js'
-import { type Charset, makeMessage, mailbox } from './helpers/messages'
-import { testSettings } from './helpers/settings'
+import { type AuthFacts, UNAVAILABLE } from '../../dist/src/auth/authenticate.js'
+import { readMessage } from '../../dist/src/message/parse.js'
+import { decide } from '../../dist/src/scan.js'
+import { type Charset, makeMessage, mailbox } from '../helpers/messages'
+import { testSettings } from '../helpers/settings'
 
 const settings = testSettings()
 

@@ -7,20 +7,20 @@
  * - nothing from the message reaches our headers raw: what mailauth quotes from the
  *   message (HELO, envelope sender, DKIM tags) cannot add a result, hide one, or pass
  *   RFC 5322's line limit, and our own reader of recorded results is not fooled either.
- * The real-Haraka side of this is in test/e2e-hostile.test.ts.
+ * The real-Haraka side of this is in test/e2e/hostile.test.ts.
  */
 import fc from 'fast-check'
 import PostalMime from 'postal-mime'
 import t from 'tap'
 
-import { authenticateMessage, factsFromAuthResults } from '../dist/src/auth/authenticate.js'
-import { formatAuthResults, formatVerdict, isForgedLine, isOurAuthResults, prefixSubject, resinfoSafe } from '../dist/src/verdict/headers.js'
-import { splitStructured } from '../dist/src/message/find.js'
-import { SYMBOLS, type SymbolName } from '../dist/src/verdict/symbols.js'
-import { FORGED_SPELLINGS } from './helpers/forged'
-import { AUTHSERV, connection, deliver, fixtures, makePlugin, splitMessage, written } from './helpers/plugin'
-import { makeMessage, mailbox } from './helpers/messages'
-import { fcParams } from './helpers/property'
+import { authenticateMessage, factsFromAuthResults } from '../../dist/src/auth/authenticate.js'
+import { formatAuthResults, formatVerdict, isForgedLine, isOurAuthResults, prefixSubject, resinfoSafe } from '../../dist/src/verdict/headers.js'
+import { splitStructured } from '../../dist/src/message/find.js'
+import { SYMBOLS, type SymbolName } from '../../dist/src/verdict/symbols.js'
+import { FORGED_SPELLINGS } from '../helpers/forged'
+import { AUTHSERV, connection, deliver, fixtures, makePlugin, splitMessage, written } from '../helpers/plugin'
+import { makeMessage, mailbox } from '../helpers/messages'
+import { fcParams } from '../helpers/property'
 
 /** Another server's results: kept. */
 const FOREIGN = ['Authentication-Results: mx.other.example; spf=pass smtp.mailfrom=testshop.jp', `Authentication-Results: ${AUTHSERV}.evil.example; dmarc=pass`]

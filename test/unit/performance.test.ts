@@ -8,13 +8,13 @@
 import { Clock } from 'clock-mock'
 import t from 'tap'
 
-import { UNAVAILABLE, withCrlf } from '../dist/src/auth/authenticate.js'
-import { readMessage } from '../dist/src/message/parse.js'
-import { CachedResolver, type Lookup, copyAnswer } from '../dist/src/auth/resolver.js'
-import { decide } from '../dist/src/scan.js'
-import { glyphsIn, normaliseText } from '../dist/src/message/text.js'
-import { makeMessage, mailbox } from './helpers/messages'
-import { testSettings } from './helpers/settings'
+import { UNAVAILABLE, withCrlf } from '../../dist/src/auth/authenticate.js'
+import { readMessage } from '../../dist/src/message/parse.js'
+import { CachedResolver, type Lookup, copyAnswer } from '../../dist/src/auth/resolver.js'
+import { decide } from '../../dist/src/scan.js'
+import { glyphsIn, normaliseText } from '../../dist/src/message/text.js'
+import { makeMessage, mailbox } from '../helpers/messages'
+import { testSettings } from '../helpers/settings'
 
 t.test('withCrlf: bare LF becomes CRLF, CRLF stays, a CRLF message is returned as it is', async (t) => {
   const cases: [string, string][] = [

@@ -7,9 +7,9 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
-import { PACKAGE_ROOT } from '../dist/src/config/sources.js'
-import { loadMessage } from './helpers/haraka-txn'
-import { makeMessage, mailbox } from './helpers/messages'
+import { PACKAGE_ROOT } from '../../dist/src/config/sources.js'
+import { loadMessage } from '../helpers/haraka-txn'
+import { makeMessage, mailbox } from '../helpers/messages'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fixtures = require('haraka-test-fixtures')

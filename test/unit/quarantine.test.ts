@@ -8,8 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
-import { parseIni } from '../dist/src/config/settings.js'
-import { localTime, parseDate, quarantineCommand } from '../dist/src/cli/quarantine.js'
+import { parseIni } from '../../dist/src/config/settings.js'
+import { localTime, parseDate, quarantineCommand } from '../../dist/src/cli/quarantine.js'
 import {
   AlreadyReleasedError,
   QuarantineStore,
@@ -25,9 +25,9 @@ import {
   rfc5322Date,
   sanitizeText,
   writeSidecar,
-} from '../dist/src/quarantine/store.js'
-import { SmtpError, dataOf, sendMessage } from '../dist/src/quarantine/smtp-client.js'
-import { startSink } from './helpers/smtp-sink'
+} from '../../dist/src/quarantine/store.js'
+import { SmtpError, dataOf, sendMessage } from '../../dist/src/quarantine/smtp-client.js'
+import { startSink } from '../helpers/smtp-sink'
 
 const DAY = 86_400_000
 const NOW = new Date('2026-05-21T12:00:00Z')

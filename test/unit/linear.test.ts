@@ -6,10 +6,10 @@
 import fc from 'fast-check'
 import t from 'tap'
 
-import { addressDomainIn, anchorsIn, firstHost, orderIdIn, splitStructured, stripBlocks, trimEnd } from '../dist/src/message/find.js'
-import { fcParams } from './helpers/property'
+import { addressDomainIn, anchorsIn, firstHost, orderIdIn, splitStructured, stripBlocks, trimEnd } from '../../dist/src/message/find.js'
+import { fcParams } from '../helpers/property'
 
-// the regexes as they were before test/redos.test.ts found them polynomial
+// the regexes as they were before test/unit/redos.test.ts found them polynomial
 const OLD_SHOWN_HOST = /(?:https?:\/\/)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![a-z0-9.-])/i
 const OLD_EMAIL_IN_NAME = /[\p{L}\p{N}._%+-]{1,64}@((?:[\p{L}\p{N}-]{1,63}\.)+[\p{L}]{2,24})/u
 const OLD_ORDER_ID = /[#＃:：]?\s*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{4,40})/

@@ -10,17 +10,17 @@
  *   5, RFC 6376 6.1.2, RFC 7489 6.6.3 / RFC 8601 2.7.1; bad records are permerror, none or
  *   neutral), and the verdict never becomes spoofed (nor suspicious) on a DNS failure alone;
  * - every scan ends within the message's DNS budget, whatever the server does.
- * Through a real Haraka: test/e2e-hostile.test.ts.
+ * Through a real Haraka: test/e2e/hostile.test.ts.
  */
 import crypto from 'node:crypto'
 import { dkimSign } from 'mailauth'
 import t from 'tap'
 
-import { CachedResolver, NO_RECORD_CODES } from '../dist/src/auth/resolver.js'
-import { scan } from '../dist/src/scan.js'
-import { type DnsServer, type Zone, startDnsServer } from './helpers/dns-server'
-import { makeMessage, mailbox } from './helpers/messages'
-import { testSettings } from './helpers/settings'
+import { CachedResolver, NO_RECORD_CODES } from '../../dist/src/auth/resolver.js'
+import { scan } from '../../dist/src/scan.js'
+import { type DnsServer, type Zone, startDnsServer } from '../helpers/dns-server'
+import { makeMessage, mailbox } from '../helpers/messages'
+import { testSettings } from '../helpers/settings'
 
 const SHOP = 'shop.example'
 const SELECTOR = 'sel'

@@ -22,10 +22,10 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import ts from 'typescript'
 
-import { ROOT, shippedPhrases } from './helpers/settings'
-import { SCRIPTS } from '../dist/src/knowledge/domains.js'
-import { harakaSource, loadSettings } from '../dist/src/config/settings.js'
-import { configFor } from '../dist/src/config/sources.js'
+import { ROOT, shippedPhrases } from '../helpers/settings'
+import { SCRIPTS } from '../../dist/src/knowledge/domains.js'
+import { harakaSource, loadSettings } from '../../dist/src/config/settings.js'
+import { configFor } from '../../dist/src/config/sources.js'
 
 process.env.RECHECK_BACKEND = 'pure'
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -14,11 +14,11 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 
-import { formatVerdict } from '../dist/src/verdict/headers.js'
-import type { Verdict } from '../dist/src/verdict/score.js'
-import { type SieveResult, SieveError, messageOf, parseSieve, runSieve } from './helpers/sieve'
+import { formatVerdict } from '../../dist/src/verdict/headers.js'
+import type { Verdict } from '../../dist/src/verdict/score.js'
+import { type SieveResult, SieveError, messageOf, parseSieve, runSieve } from '../helpers/sieve'
 
-const ROOT = path.resolve(__dirname, '..')
+const ROOT = path.resolve(__dirname, '..', '..')
 const SCRIPT_FILE = path.join(ROOT, 'docs', 'examples', 'shop-notice.sieve')
 const SCRIPT = fs.readFileSync(SCRIPT_FILE, 'utf8')
 

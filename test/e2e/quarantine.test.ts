@@ -13,15 +13,15 @@ import path from 'node:path'
 import { dkimSign } from 'mailauth'
 import t, { type Test } from 'tap'
 
-import { type Haraka, type StoredMessage, startHaraka } from './helpers/haraka'
-import { sendMail } from './helpers/smtp'
-import { type Sink, startSink } from './helpers/smtp-sink'
+import { type Haraka, type StoredMessage, startHaraka } from '../helpers/haraka'
+import { sendMail } from '../helpers/smtp'
+import { type Sink, startSink } from '../helpers/smtp-sink'
 
 const fixtures = require('haraka-test-fixtures') as {
   dns: { start(zones: Record<string, unknown>): Promise<{ port: number; close(): Promise<void> }> }
 }
 
-const BIN = path.resolve(__dirname, '..', 'bin', 'shop-notice.js')
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'shop-notice.js')
 const SHOP = 'shop.example'
 const AUTHSERV_ID = 'mx.test.example'
 
