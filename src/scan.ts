@@ -3,7 +3,8 @@
  * Parsing and authentication run side by side; detectors then see both.
  * scan() never throws: an internal failure is the verdict `error`.
  */
-import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage, trustedAuthResults } from './auth/authenticate.js'
+import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage } from './auth/authenticate.js'
+import { trustedAuthResults } from './auth/results.js'
 import type { Settings } from './config/settings.js'
 import {
   attachmentHits,

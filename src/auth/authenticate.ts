@@ -2,13 +2,13 @@
  * Authentication: mailauth's authenticate() (DKIM, SPF, ARC, DMARC) reduced to
  * the facts the detectors need, and the RFC 8601 fragments for our
  * Authentication-Results header. Offline, the same facts can come from a recorded
- * Authentication-Results header whose authserv-id the configuration trusts.
+ * Authentication-Results header whose authserv-id the configuration trusts (results.ts).
  */
 import { authenticate } from 'mailauth'
-import { getDomain } from 'tldts'
 
-import { splitStructured } from '../message/find.js'
+import { registrableDomain } from '../shared/domain.js'
 import type { ResolveFn } from './resolver.js'
+import { headerSafe } from './results.js'
 
 export interface DkimFact {
   readonly result: string
@@ -50,16 +50,6 @@ export interface SmtpContext {
   /** MAIL FROM address, empty for the null sender */
   readonly sender?: string
 }
-
-/** Only printable ASCII, one line: what we take from mailauth goes into a header. */
-export const headerSafe = (s: string): string =>
-  s
-    .replace(/\r?\n[ \t]*/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .trim()
-
-const registrable = (d: string | undefined): string | undefined =>
-  d ? (getDomain(d.toLowerCase(), { allowPrivateDomains: true }) ?? d.toLowerCase()) : undefined
 
 /**
  * The message with every bare LF as CRLF, as SMTP delivers it (a message from SMTP comes
@@ -120,12 +110,12 @@ export async function authenticateMessage(
   // mailauth's DMARC counts only identifiers that passed: one of the author's domain whose check
   // failed for DNS might have passed, so then DMARC has not failed yet, it could not be finished
   // (RFC 8601 2.7.1 temperror: "a later attempt might produce a final result")
-  const fromOrg = registrable(fromDomain)
+  const fromOrg = registrableDomain(fromDomain)
   const unfinished =
     dmarc?.status.result === 'fail' &&
     !!fromOrg &&
-    (dkim.some((d) => TEMP_RESULTS.has(d.result) && registrable(d.domain) === fromOrg) ||
-      (!!spf && TEMP_RESULTS.has(spf.status.result) && registrable(spf.domain) === fromOrg))
+    (dkim.some((d) => TEMP_RESULTS.has(d.result) && registrableDomain(d.domain) === fromOrg) ||
+      (!!spf && TEMP_RESULTS.has(spf.status.result) && registrableDomain(spf.domain) === fromOrg))
   if (unfinished) {
     fragments.push(`dmarc=temperror (an aligned SPF or DKIM check failed for DNS${dmarc.policy ? `, p=${dmarc.policy}` : ''}) header.from=${headerSafe(fromDomain ?? '')}`)
   } else if (dmarc) fragments.push(headerSafe(dmarc.info))
@@ -145,134 +135,9 @@ export async function authenticateMessage(
   }
 }
 
-/**
- * The authserv-id of an Authentication-Results value: the first token before the first
- * `;` outside quotes and comments, comments stripped, quotes taken off, lower case.
- */
-export function authservIdOf(value: string): string {
-  const head = splitStructured(value)[0] ?? ''
-  return head
-    .trim()
-    .split(/\s+/)[0]!
-    .replace(/^"(.*)"$/, '$1')
-    .toLowerCase()
-}
-
-const isPropChar = (c: string): boolean => /^[a-z0-9.-]$/i.test(c)
-
-/**
- * The `ptype.property=value` pairs of one resinfo (RFC 8601 2.2), read in one pass: a value
- * is a quoted-string (its quoted-pairs undone) or a run of characters up to white space, `;`
- * or `"`. Written by hand, since the regex for it backtracks polynomially (test/unit/redos.test.ts).
- */
-export function propspecs(s: string): [string, string][] {
-  const out: [string, string][] = []
-  let i = 0
-  const skipSpace = (): void => {
-    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++
-  }
-  while (i < s.length) {
-    if (!isPropChar(s[i]!)) {
-      i++
-      continue
-    }
-    const start = i
-    while (i < s.length && isPropChar(s[i]!)) i++
-    const name = s.slice(start, i).toLowerCase()
-    skipSpace()
-    if (s[i] !== '=' || !/^[a-z0-9-]+\.[a-z0-9.-]+$/.test(name)) continue
-    i++
-    skipSpace()
-    let value = ''
-    if (s[i] === '"') {
-      i++
-      while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length) i++
-        value += s[i]
-        i++
-      }
-      i++ // the closing quote
-    } else {
-      const from = i
-      while (i < s.length && !/[\s;"]/.test(s[i]!)) i++
-      value = s.slice(from, i)
-    }
-    if (value) out.push([name, value])
-  }
-  return out
-}
-
-/**
- * Reads the results recorded in an Authentication-Results value (RFC 8601):
- * `mx.example; spf=pass smtp.mailfrom=a@b; dkim=pass header.d=b; dmarc=pass header.from=b`.
- */
-export function factsFromAuthResults(value: string): AuthFacts {
-  const unfolded = value.replace(/\r?\n[ \t]*/g, ' ')
-  const parts = splitStructured(unfolded)
-    .slice(1)
-    .map((p) => p.trim())
-    .filter(Boolean)
-
-  let spf: AuthFacts['spf'] = { result: 'none' }
-  let dmarc: AuthFacts['dmarc'] = { result: 'none' }
-  let arc: AuthFacts['arc'] = { result: 'none' }
-  const dkim: DkimFact[] = []
-  const fragments: string[] = []
-
-  for (const part of parts) {
-    const m = /^([a-z0-9-]+)\s*=\s*([a-z]+)\b(.*)$/i.exec(part)
-    if (!m) continue
-    const method = m[1]!.toLowerCase()
-    const result = m[2]!.toLowerCase()
-    const props = new Map<string, string>()
-    for (const [name, v] of propspecs(m[3]!)) props.set(name, v)
-    const domainOf = (v: string | undefined): string | undefined => v?.replace(/^.*@/, '').toLowerCase() || undefined
-    switch (method) {
-      case 'spf':
-        spf = { result, domain: domainOf(props.get('smtp.mailfrom') ?? props.get('smtp.helo')) }
-        break
-      case 'dkim': {
-        const d = domainOf(props.get('header.d') ?? props.get('header.i'))
-        if (d) dkim.push({ result, domain: d, aligned: false })
-        break
-      }
-      case 'dmarc':
-        dmarc = {
-          result,
-          fromDomain: domainOf(props.get('header.from')),
-          policy: props.get('policy.dmarc')?.toLowerCase(),
-        }
-        break
-      case 'arc':
-        arc = { result }
-        break
-      default:
-        continue
-    }
-    fragments.push(headerSafe(part))
-  }
-  const fromOrg = registrable(dmarc.fromDomain)
-  return {
-    source: 'trusted-header',
-    spf,
-    dkim: dkim.map((d) => ({ ...d, aligned: !!fromOrg && registrable(d.domain) === fromOrg })),
-    dmarc,
-    arc,
-    fragments,
-  }
-}
-
-/** The first (topmost, so most recent) Authentication-Results header written by a trusted authserv-id. */
-export function trustedAuthResults(values: readonly string[], trusted: readonly string[]): AuthFacts | undefined {
-  if (!trusted.length) return undefined
-  const ids = new Set(trusted.map((t) => t.toLowerCase()))
-  const value = values.find((v) => ids.has(authservIdOf(v)))
-  return value === undefined ? undefined : factsFromAuthResults(value)
-}
-
 /** The registrable domain that aligned DMARC passed for, or undefined. */
 export function alignedPassDomain(auth: AuthFacts): string | undefined {
-  return auth.dmarc.result === 'pass' ? registrable(auth.dmarc.fromDomain) : undefined
+  return auth.dmarc.result === 'pass' ? registrableDomain(auth.dmarc.fromDomain) : undefined
 }
 
 /** True when some result could not be had because DNS failed for now. */

@@ -9,25 +9,16 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 
+import { localTime, parseDate, parseDuration } from './args.js'
 import { type Io, UsageError } from './io.js'
 import { adminFolder, configFor, harakaFolderConfig } from '../config/sources.js'
 import { type Settings, harakaSource, loadSettings } from '../config/settings.js'
-import {
-  AlreadyReleasedError,
-  type Entry,
-  type ListFilter,
-  NotFoundError,
-  QuarantineStore,
-  ReleaseError,
-  type Status,
-  isReleaser,
-  parseDuration,
-  parseHeaderBlock,
-  quarantineDirOf,
-  readHead,
-  releaseEntry,
-  sanitizeText,
-} from '../quarantine/store.js'
+import { AlreadyReleasedError, type Entry, type ListFilter, NotFoundError, QuarantineStore, type Status } from '../quarantine/store.js'
+import { ReleaseError, releaseEntry } from '../quarantine/release.js'
+import { isReleaser } from '../quarantine/release-record.js'
+import { parseHeaderBlock, readHead, sanitizeText } from '../quarantine/text.js'
+import { quarantineDirOf } from '../quarantine/names.js'
+import { formatScore } from '../verdict/score.js'
 import { SYMBOLS, isSymbolName } from '../verdict/symbols.js'
 
 export const QUARANTINE_USAGE = `Usage: shop-notice quarantine COMMAND [options]
@@ -84,34 +75,12 @@ function settingsFor(values: { config?: string | undefined }): { settings: Setti
   return { settings: value, warnings }
 }
 
-const pad = (n: number): string => String(n).padStart(2, '0')
-
-/** Local time with its offset: `2026-05-21T19:00:01+09:00`. */
-export function localTime(d: Date): string {
-  const off = -d.getTimezoneOffset()
-  const sign = off >= 0 ? '+' : '-'
-  const a = Math.abs(off)
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`
-}
-
-/** `YYYY-MM-DD` is a local day: its start (or, for `end`, the next day's start); anything else an ISO 8601 time. */
-export function parseDate(s: string, what: string, end = false): Date {
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s)
-  if (day) {
-    const [y, m, d] = [Number(day[1]), Number(day[2]) - 1, Number(day[3])]
-    const start = new Date(y, m, d)
-    if (start.getFullYear() !== y || start.getMonth() !== m || start.getDate() !== d) throw new UsageError(`${what} ${s}: no such day`)
-    return end ? new Date(y, m, d + 1) : start
-  }
-  if (/^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s))) return new Date(s)
-  throw new UsageError(`${what} ${s}: expected YYYY-MM-DD or an ISO 8601 time`)
-}
 
 const STATUSES: readonly Status[] = ['held', 'releasing', 'released', 'unknown']
 
 const dash = (s: string | null | undefined): string => (s === null || s === undefined || s === '' ? '-' : s)
 const cell = (s: string | null | undefined, max = 200): string => dash(s === null || s === undefined ? s : sanitizeText(s, max))
-const scoreText = (n: number | null): string => (n === null ? '-' : String(Math.round(n * 100) / 100))
+const scoreText = (n: number | null): string => (n === null ? '-' : formatScore(n))
 
 function listLine(e: Entry): string {
   const i = e.info

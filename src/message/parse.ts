@@ -5,6 +5,7 @@
  */
 import PostalMime from 'postal-mime'
 
+import { headerBlock } from '../shared/domain.js'
 import { anchorsIn, stripBlocks, trimEnd } from './find.js'
 
 export interface Mailbox {
@@ -143,14 +144,8 @@ export function extractLinks(html: string | undefined, text: string): Link[] {
   return links
 }
 
-/** The end of the header block: the first empty line. */
-function headerEnd(raw: Buffer): number {
-  const crlf = raw.indexOf('\r\n\r\n')
-  const lf = raw.indexOf('\n\n')
-  if (crlf < 0) return lf < 0 ? raw.length : lf + 2
-  if (lf < 0) return crlf + 4
-  return Math.min(crlf + 4, lf + 2)
-}
+/** The end of the header block: where the body starts, after the first empty line. */
+const headerEnd = (raw: Buffer): number => headerBlock(raw)?.body ?? raw.length
 
 /**
  * Parses the message. Past `maxBytes`, or past MAX_PARTS parts, only the headers and

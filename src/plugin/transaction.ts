@@ -9,8 +9,15 @@
  * and `headers` / `headers_decoded` (per lower-case name, raw and decoded values in
  * one order). All three are changed together, in place (the message stream holds the
  * list itself). The caller then lets Haraka know the block changed (`remove_header`
- * or `add_leading_header` do). Nothing else of Haraka is known here.
+ * or `add_leading_header` do).
+ *
+ * Also here: reading the message out of the transaction, removing the headers a sender
+ * forged in our name, and taking the Authentication-Results fragments other plugins
+ * gave core (docs/development.md says why they are taken rather than left to core).
  */
+import { AR_HEADER, isOurAuthResults } from '../auth/results.js'
+import { VERDICT_HEADER, isForgedLine } from '../verdict/headers.js'
+import type { Connection, Transaction } from './haraka.js'
 
 /** The part of Haraka's Header object this uses. */
 export interface HarakaHeader {
@@ -99,3 +106,67 @@ function replaceAll<T>(target: T[], items: readonly T[]): void {
   target.length = 0
   for (const item of items) target.push(item)
 }
+
+/** The message as Haraka received it, whole. */
+export function transactionBytes(txn: Transaction): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err)
+    txn.message_stream.once('error', onError)
+    txn.message_stream.get_data((buf) => {
+      txn.message_stream.removeListener('error', onError)
+      resolve(buf)
+    })
+  })
+}
+
+/**
+ * Removes the Authentication-Results (and Original-) fields written under `authservId`,
+ * the others staying where they are; returns how many.
+ */
+export function removeAuthResultsOf(txn: Transaction, authservId: string): number {
+  let removed = 0
+  for (const name of [AR_HEADER, `Original-${AR_HEADER}`]) {
+    const ours = (v: string): boolean => isOurAuthResults(v, authservId)
+    const inPlace = removeFields(txn.header, name, ours)
+    if (inPlace !== undefined) {
+      removed += inPlace
+      continue
+    }
+    // a Header laid out otherwise: Haraka's API, which moves the others to the top
+    const values = txn.header.get_all(name)
+    const keep = values.filter((v) => !ours(v))
+    if (keep.length === values.length) continue
+    removed += values.length - keep.length
+    txn.remove_header(name)
+    for (const v of keep.reverse()) txn.add_leading_header(name, v.replace(/\r?\n$/, ''))
+  }
+  return removed
+}
+
+/** Removes inbound X-Shop-Notice headers and Authentication-Results that carry our authserv-id. */
+export function removeForgedHeaders(txn: Transaction, authservId: string): number {
+  // first the lines Haraka did not take for fields (`X-Shop-Notice : …`) but a mail client may
+  const unparsed = removeUnparsedLines(txn.header, (line) => isForgedLine(line, authservId))
+  const removed = txn.header.get_all(VERDICT_HEADER).length + removeAuthResultsOf(txn, authservId)
+  // ... and remove_header() also tells Haraka that the header block changed
+  txn.remove_header(VERDICT_HEADER)
+  return unparsed + removed
+}
+
+/**
+ * Takes the fragments other plugins gave core's connection.auth_results(). Haraka writes
+ * them as `Authentication-Results: <me>; …` before data_post, and again after it
+ * (data_post_respond), when it first removes EVERY Authentication-Results header —
+ * ours included. So they are taken here and written by us: merged into our header when
+ * our authserv-id is `me`, else into a header of `me`'s own, as core would have.
+ */
+export function takeCoreFragments(connection: Connection, txn: Transaction): string[] {
+  const take = (notes: Record<string, unknown>): string[] => {
+    const v = notes.authentication_results
+    if (!Array.isArray(v)) return []
+    notes.authentication_results = []
+    return v.filter((x): x is string => typeof x === 'string')
+  }
+  return [...take(connection.notes), ...take(txn.notes)]
+}
+

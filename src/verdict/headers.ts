@@ -1,17 +1,14 @@
 /**
- * The headers we write, and how inbound copies of them are recognised. Nothing
+ * The X-Shop-Notice header and the subject tag we write, and how inbound copies of our
+ * headers in a spelling Haraka does not parse are recognised (Authentication-Results: auth/results.ts). Nothing
  * from the message reaches a header raw: every value is printable ASCII on one
  * line, and lines stay within RFC 5322's limit.
  */
-import libmime from 'libmime'
-
-import { authservIdOf, headerSafe } from '../auth/authenticate.js'
-import { trimEnd } from '../message/find.js'
+import { AR_HEADER, isOurAuthResults } from '../auth/results.js'
 import type { Hit } from './symbols.js'
-import type { Verdict } from './score.js'
+import { type Verdict, formatScore } from './score.js'
 
 export const VERDICT_HEADER = 'X-Shop-Notice'
-export const AR_HEADER = 'Authentication-Results'
 
 /** The longest line RFC 5322 (2.1.1) allows, CRLF not counted. */
 const MAX_LINE = 998
@@ -40,63 +37,6 @@ export function formatVerdict(v: VerdictFields): string {
   return `${head}${fits ? ' ' : '\r\n '}signals=${list}`
 }
 
-export const formatScore = (n: number): string => String(Math.round(n * 100) / 100)
-
-/** The longest resinfo we write, so that `\t<resinfo>;` stays far within RFC 5322's 998 octets. */
-const MAX_RESINFO = 900
-
-/**
- * A resinfo fragment as it may be written into our Authentication-Results: printable
- * ASCII on one line, no `;` (a naive reader splits there, even inside quotes), every
- * quoted-string and comment closed within the fragment, at most MAX_RESINFO characters
- * plus its closers. mailauth quotes what comes from the message (`smtp.helo="x;dmarc=pass"`),
- * but a fragment cut short, or another plugin's, must not leave a quote or comment open:
- * every result after it would read as part of it.
- */
-export function resinfoSafe(fragment: string): string {
-  let s = headerSafe(fragment).replace(/;/g, '?')
-  const cut = s.length > MAX_RESINFO
-  if (cut) s = s.slice(0, MAX_RESINFO - 3)
-  let out = ''
-  let quoted = false
-  let depth = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!
-    if (c === '\\') {
-      // a quoted-pair inside a quoted-string or comment (a lone one at the end would escape
-      // our closer); outside them a backslash means nothing, and is not written
-      if (quoted || depth > 0) {
-        if (i + 1 < s.length) out += c + s[++i]
-      } else out += '?'
-      continue
-    }
-    if (quoted) {
-      if (c === '"') quoted = false
-    } else if (c === '"' && depth === 0) quoted = true
-    else if (c === '(') depth++
-    else if (c === ')') {
-      if (depth === 0) {
-        out += '?'
-        continue
-      }
-      depth--
-    }
-    out += c
-  }
-  // a fragment nested deeper than any genuine one is written without its structure
-  if (depth > 3) return resinfoSafe(s.replace(/[()"\\]/g, '?') + (cut ? '...' : ''))
-  return `${out}${cut ? '...' : ''}${quoted ? '"' : ''}${')'.repeat(depth)}`
-}
-
-/**
- * The Authentication-Results value: `authserv-id; frag; frag`, folded between
- * fragments so that no line passes 998 octets (mailauth folds inside long ones).
- */
-export function formatAuthResults(authservId: string, fragments: readonly string[]): string {
-  const id = headerSafe(authservId).replace(/[;()"\\\s]/g, '?').slice(0, MAX_RESINFO)
-  return [id, ...(fragments.length ? fragments.map(resinfoSafe) : ['none'])].join(';\r\n\t')
-}
-
 /**
  * A Subject value (raw, as Haraka keeps it: folds as `\n`, a final `\n`) with `prefix`
  * put before it (tag mode): read by a mail client, it is the prefix, one space and the
@@ -117,22 +57,6 @@ export function prefixSubject(prefix: string, value: string): string {
   const lineStart = folds ? (folds.split('\n').at(-1)?.length ?? 0) : 'Subject: '.length
   const fits = lineStart + head.length + firstLine.replace(/\r$/, '').length <= MAX_LINE
   return `${folds}${fits ? head : `${head.trimEnd()}\n `}${text}`
-}
-
-/** A domain name as compared here: lower case, without the root's trailing dot. */
-const bare = (id: string): string => trimEnd(id.toLowerCase(), '.')
-
-/** Does this Authentication-Results value claim to be written by `authservId`? */
-export function isOurAuthResults(value: string, authservId: string): boolean {
-  const id = bare(authservId)
-  if (bare(authservIdOf(value)) === id) return true
-  // an encoded-word spelling of our id is still our id to a client that decodes it
-  if (!value.includes('=?')) return false
-  try {
-    return bare(authservIdOf(libmime.decodeWords(value))) === id
-  } catch {
-    return true // undecodable and pretending to be encoded: not to be trusted either way
-  }
 }
 
 /**

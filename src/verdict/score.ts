@@ -25,9 +25,14 @@ export interface ActionSettings {
 
 /** Sum of the configured scores of the hits, rounded to two decimals. */
 export function scoreHits(hits: readonly Hit[], scores: Readonly<Record<SymbolName, number>>): number {
-  const sum = hits.reduce((acc, h) => acc + scores[h.symbol], 0)
-  return Math.round(sum * 100) / 100
+  return roundScore(hits.reduce((acc, h) => acc + scores[h.symbol], 0))
 }
+
+/** A score as we show and compare it: two decimals. */
+export const roundScore = (n: number): number => Math.round(n * 100) / 100
+
+/** A score as written in headers and listings. */
+export const formatScore = (n: number): string => String(roundScore(n))
 
 /**
  * The declared composites (symbols.ts COMPOSITES): when a composite's symbol fired,

@@ -16,7 +16,7 @@ import { dkimSign } from 'mailauth'
 import PostalMime from 'postal-mime'
 import t, { type Test } from 'tap'
 
-import { isOurAuthResults } from '../../dist/src/verdict/headers.js'
+import { isOurAuthResults } from '../../dist/src/auth/results.js'
 import { hostileMessage } from '../helpers/arbitrary'
 import { FORGED_SPELLINGS } from '../helpers/forged'
 import { type DnsServer, type Zone, startDnsServer } from '../helpers/dns-server'

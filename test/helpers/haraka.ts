@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { headerBlock } from '../../dist/src/shared/domain.js'
 
 /** The repository: the package under test. */
 export const PKG_ROOT = path.resolve(__dirname, '..', '..')
@@ -64,15 +65,9 @@ export interface Haraka {
 
 /** Splits a stored message at the first empty line and unfolds its header fields. */
 export function parseStored(file: string, raw: Buffer): StoredMessage {
-  let end = raw.indexOf('\n\n')
-  let sep = 2
-  const crlf = raw.indexOf('\r\n\r\n')
-  if (crlf >= 0 && (end < 0 || crlf < end)) {
-    end = crlf
-    sep = 4
-  }
-  const head = end < 0 ? raw.toString('utf8') : raw.subarray(0, end).toString('utf8')
-  const body = end < 0 ? Buffer.alloc(0) : raw.subarray(end + sep)
+  const block = headerBlock(raw)
+  const head = block ? raw.subarray(0, block.head).toString('utf8') : raw.toString('utf8')
+  const body = block ? raw.subarray(block.body) : Buffer.alloc(0)
   const headers: { name: string; value: string }[] = []
   for (const line of head.split(/\r?\n/)) {
     if (/^[ \t]/.test(line) && headers.length) {

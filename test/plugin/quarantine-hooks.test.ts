@@ -9,7 +9,8 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 
 import { PACKAGE_ROOT } from '../../dist/src/config/sources.js'
-import { QuarantineStore, formatReleaseHeader, rfc5322Date } from '../../dist/src/quarantine/store.js'
+import { QuarantineStore } from '../../dist/src/quarantine/store.js'
+import { formatReleaseHeader, rfc5322Date } from '../../dist/src/quarantine/release-record.js'
 import { loadMessage } from '../helpers/haraka-txn'
 import { makeMessage, mailbox } from '../helpers/messages'
 

@@ -1,7 +1,8 @@
 import t from 'tap'
 
-import { authservIdOf, headerSafe } from '../../dist/src/auth/authenticate.js'
-import { formatAuthResults, formatVerdict, isOurAuthResults } from '../../dist/src/verdict/headers.js'
+import { authservIdOf, headerSafe } from '../../dist/src/auth/results.js'
+import { formatVerdict } from '../../dist/src/verdict/headers.js'
+import { formatAuthResults, isOurAuthResults } from '../../dist/src/auth/results.js'
 
 t.test('formatVerdict follows INTERFACE.md exactly', async (t) => {
   t.equal(formatVerdict({ verdict: 'none', score: 0, hits: [] }), 'none; brand=-; kind=-; score=0; signals=-')

@@ -9,23 +9,15 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 
 import { parseIni } from '../../dist/src/config/settings.js'
-import { localTime, parseDate, quarantineCommand } from '../../dist/src/cli/quarantine.js'
-import {
-  AlreadyReleasedError,
-  QuarantineStore,
-  ReleaseError,
-  buildSidecar,
-  decodeHeaderText,
-  formatReleaseHeader,
-  parseDuration,
-  parseReleaseHeader,
-  parseSidecar,
-  quarantineDirOf,
-  releaseEntry,
-  rfc5322Date,
-  sanitizeText,
-  writeSidecar,
-} from '../../dist/src/quarantine/store.js'
+import { localTime, parseDate } from '../../dist/src/cli/args.js'
+import { quarantineCommand } from '../../dist/src/cli/quarantine.js'
+import { AlreadyReleasedError, QuarantineStore } from '../../dist/src/quarantine/store.js'
+import { ReleaseError, releaseEntry } from '../../dist/src/quarantine/release.js'
+import { buildSidecar, parseSidecar, writeSidecar } from '../../dist/src/quarantine/sidecar.js'
+import { decodeHeaderText, sanitizeText } from '../../dist/src/quarantine/text.js'
+import { formatReleaseHeader, parseReleaseHeader, rfc5322Date } from '../../dist/src/quarantine/release-record.js'
+import { parseDuration } from '../../dist/src/cli/args.js'
+import { quarantineDirOf } from '../../dist/src/quarantine/names.js'
 import { SmtpError, dataOf, sendMessage } from '../../dist/src/quarantine/smtp-client.js'
 import { startSink } from '../helpers/smtp-sink'
 

@@ -1,0 +1,89 @@
+/**
+ * Haraka out: what a scan decided, written into the transaction: our headers, the
+ * subject tag, core's quarantine notes, txn.notes.shop_notice and txn.results.
+ */
+import constants from 'haraka-constants'
+
+import type { Settings } from '../config/settings.js'
+import { AR_HEADER, formatAuthResults } from '../auth/results.js'
+import type { ScanResult } from '../scan.js'
+import { VERDICT_HEADER, formatVerdict, prefixSubject } from '../verdict/headers.js'
+import { type Action, actionFor } from '../verdict/score.js'
+import type { Connection, ShopNoticePlugin, Transaction } from './haraka.js'
+import { removeAuthResultsOf, removeForgedHeaders, rewriteFirstField, takeCoreFragments } from './transaction.js'
+
+/** The methods our own header reports: other plugins' fragments for them are not repeated. */
+const OUR_METHODS = /^\s*(spf|dkim|dmarc|arc)\s*=/i
+
+/** Writes the headers, results and notes, and arranges the action. Returns the action taken. */
+export function apply(
+  this: ShopNoticePlugin,
+  connection: Connection,
+  txn: Transaction,
+  result: ScanResult,
+  settings: Settings,
+  authservId: string,
+): Action {
+  removeForgedHeaders(txn, authservId)
+
+  const action = actionFor(result, settings.actions, settings.thresholds)
+  const core = takeCoreFragments(connection, txn)
+  const me = connection.local.host || authservId
+  const merged = me.toLowerCase() === authservId.toLowerCase()
+  if (!merged && core.length) {
+    removeAuthResultsOf(txn, me) // core's own copy from before data_post, rewritten whole here
+    txn.add_leading_header(AR_HEADER, formatAuthResults(me, core))
+  }
+  txn.add_leading_header(AR_HEADER, formatAuthResults(authservId, [...(merged ? core.filter((f) => !OUR_METHODS.test(f)) : []), ...result.auth.fragments]))
+  txn.add_leading_header(VERDICT_HEADER, formatVerdict(result))
+
+  const prefix = settings.actions.subject_prefix
+  if (action === 'tag' && prefix && !(txn.header.get_all('Subject')[0] ?? '').startsWith(prefix)) {
+    // the sender's Subject field, in its place and as written, with the prefix put before its text
+    if (!rewriteFirstField(txn.header, 'Subject', (v) => prefixSubject(prefix, v))) {
+      // no Subject (or a Header laid out otherwise): one on top
+      const subject = (txn.header.get_all('Subject')[0] ?? '').replace(/\r?\n$/, '').trim()
+      txn.remove_header('Subject')
+      txn.add_leading_header('Subject', subject ? `${prefix} ${subject}` : prefix)
+    }
+  }
+  if (action === 'quarantine') {
+    // core queue/quarantine stores the message whole, then answers with quarantine_action: OK keeps
+    // it from being delivered too. Core reads the action even when it could not store the file
+    // (a failed link): then the sender is asked to try again, so that the message is never lost.
+    txn.notes.quarantine = true
+    Object.defineProperty(txn.notes, 'quarantine_action', {
+      configurable: true,
+      enumerable: true,
+      get: () =>
+        typeof txn.notes.quarantined === 'string'
+          ? [constants.OK, 'Message accepted']
+          : [constants.DENYSOFT, 'Message could not be stored, try again later'],
+      // another plugin may still set its own action: it then stands as given
+      set: (value: unknown) => {
+        Object.defineProperty(txn.notes, 'quarantine_action', { value, writable: true, configurable: true, enumerable: true })
+      },
+    })
+  }
+
+  const reason = `${result.verdict}(${result.brand ?? '-'})`
+  const summary = {
+    verdict: result.verdict,
+    brand: result.brand ?? null,
+    kind: result.kind ?? null,
+    score: result.score,
+    signals: result.hits.map((h) => ({ symbol: h.symbol, options: [...h.options] })),
+    action,
+    auth: { spf: result.auth.spf.result, dkim: result.auth.dkim.map((d) => `${d.result}:${d.domain}`), dmarc: result.auth.dmarc.result, arc: result.auth.arc.result },
+  }
+  txn.notes.shop_notice = summary
+  const outcome =
+    result.verdict === 'error'
+      ? { err: result.error ?? 'scan failed' }
+      : result.verdict === 'spoofed' || result.verdict === 'suspicious'
+        ? { fail: reason }
+        : { pass: reason }
+  txn.results.add(this, { ...outcome, verdict: result.verdict, score: result.score, action, emit: true })
+  return action
+}
+

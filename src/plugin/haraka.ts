@@ -1,0 +1,91 @@
+/**
+ * The parts of Haraka's objects (plugin, connection, transaction, header) that the
+ * hooks use, typed here once; Haraka itself ships no types.
+ */
+import type { HarakaConfig, Settings } from '../config/settings.js'
+import type { ClusterCollector, MetricsServer, ShopNoticeMetrics } from '../metrics/metrics.js'
+import type { CachedResolver } from '../auth/resolver.js'
+import type { HarakaHeader } from './transaction.js'
+
+/** Haraka's hook callback; a DSN object as msg brings its own reply code and enhanced status */
+export type Next = (code?: number, msg?: string | object) => void
+
+export interface Header extends HarakaHeader {
+  get_all(name: string): string[]
+  remove(name: string): void
+}
+
+/** @haraka/email-address: `address` is a string in Haraka 3.3, a method in older releases */
+export type Address = { address: string | (() => string) }
+
+export interface Transaction {
+  uuid: string
+  header: Header
+  mail_from?: Address | null
+  rcpt_to?: Address[]
+  notes: Record<string, unknown> & { set?(path: string, value: unknown): void }
+  results: { add(plugin: unknown, obj: Record<string, unknown>): void }
+  message_stream: {
+    get_data(cb: (buf: Buffer) => void): void
+    once(ev: 'error', cb: (err: Error) => void): void
+    removeListener(ev: 'error', cb: (err: Error) => void): void
+  }
+  add_leading_header(name: string, value: string): void
+  remove_header(name: string): void
+}
+
+export interface Connection {
+  uuid: string
+  transaction?: Transaction | null
+  relaying: boolean
+  remote: { ip: string | null; host?: string | null; is_private?: boolean }
+  local: { host?: string }
+  hello: { host: string | null }
+  notes: Record<string, unknown>
+  loginfo(plugin: unknown, msg: string): void
+  logwarn(plugin: unknown, msg: string): void
+  logerror(plugin: unknown, msg: string): void
+}
+
+export interface ShopNoticeState {
+  settings: Settings
+  resolver: CachedResolver
+  /** the resolver's settings, to know whether a reload needs a new one */
+  resolverKey: string
+}
+
+/** Metrics, when `[metrics] enabled` at start-up (docs/metrics.md). */
+export interface MetricsState {
+  readonly metrics: ShopNoticeMetrics
+  /** the [metrics] settings the listener was started with: a reload cannot change them */
+  readonly started: string
+  server?: MetricsServer
+  collector?: ClusterCollector
+  stopAnswering?: () => void
+}
+
+export interface ShopNoticePlugin {
+  name: string
+  config: HarakaConfig
+  register_hook(hook: string, method: string, priority?: number): void
+  loginfo(msg: string): void
+  logwarn(msg: string): void
+  logerror(msg: string): void
+  shopNotice?: ShopNoticeState
+  shopNoticeMetrics?: MetricsState
+  load_shop_notice_config(fromWatcher?: boolean): void
+  scan_message(next: Next, connection: Connection): void
+  record_quarantine(next: Next, connection: Connection): void
+}
+
+
+/** A mailbox's address as text, whichever way Haraka's release gives it. */
+export const addressOf = (a: Address | null | undefined): string => {
+  const v = a?.address
+  return (typeof v === 'function' ? v.call(a) : v) ?? ''
+}
+export const envelopeSender = (txn: Transaction): string => addressOf(txn.mail_from)
+
+
+/** Haraka's `me` as the connection knows it: the default authserv-id. */
+export const harakaMeOf = (connection: Connection): string => connection.local.host || 'localhost'
