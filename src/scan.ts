@@ -1,28 +1,13 @@
 /**
  * One scan: the same code path for the Haraka plugin and `shop-notice scan`.
- * Parsing and authentication run side by side; detectors then see both.
+ * parse ∥ authenticate → detect → verdict: parsing and authentication run side by
+ * side; the detectors then see both, and the verdict stage scores their hits.
  * scan() never throws: an internal failure is the verdict `error`.
  */
 import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage } from './auth/authenticate.js'
 import { trustedAuthResults } from './auth/results.js'
 import type { Settings } from './config/settings.js'
-import {
-  attachmentHits,
-  authHits,
-  brandHits,
-  claimAwaitsDns,
-  claimBrand,
-  claimMakesNotice,
-  contentHits,
-  detectKind,
-  domainHits,
-  findLookalikes,
-  imitatedBrand,
-  isForwarded,
-  linkHits,
-  senderBrands,
-  senderHits,
-} from './detect/index.js'
+import { claimAwaitsDns, detect } from './detect/index.js'
 import { MAX_PARTS, type MessageFacts, readMessage } from './message/parse.js'
 import type { ResolveFn } from './auth/resolver.js'
 import type { Hit } from './verdict/symbols.js'
@@ -94,32 +79,15 @@ export function errorResult(err: unknown, auth: AuthFacts = UNAVAILABLE): ScanRe
   }
 }
 
-/** The detectors and the scorer over parsed facts. Pure. */
+/** Detect, then verdict: the detectors and the scorer over parsed facts. Pure. */
 export function decide(
   facts: MessageFacts,
   auth: AuthFacts,
   settings: Settings,
   envelopeFrom?: string,
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
-  const { phrases: book, domains } = settings
-  const kind = detectKind(facts, book)
-  const sender = senderBrands(facts, settings.registry, !!kind)
-  const fromDomain = facts.from?.domain
-  const forwarded = isForwarded(facts.subject, book)
-  const looks = findLookalikes(fromDomain, sender.fromBrand, facts.links, domains)
-  const imitated = forwarded ? undefined : imitatedBrand(looks)
-  const claim = claimBrand({ sender, facts, isNotice: !!kind, forwarded, imitated, domains, leadChars: book.lead_chars })
-  // a message imitating a brand's domain speaks for the shop whatever its words
-  const isNotice = !!kind || claimMakesNotice(claim) || imitatedBrand(looks) !== undefined
-  const found: Hit[] = [
-    ...authHits(auth),
-    ...brandHits(claim, sender, fromDomain, auth, domains),
-    ...domainHits(fromDomain, looks, facts.links, domains),
-    ...linkHits({ links: facts.links, claim, fromDomain, listDomain: facts.listDomain, isNotice }, domains),
-    ...senderHits({ facts, claim, envelopeFrom, isNotice }, domains),
-    ...attachmentHits(facts, claim, isNotice),
-    ...contentHits({ facts, kind: kind?.kind, claim, book }),
-  ]
+  const { context, hits: found } = detect(facts, auth, settings, envelopeFrom)
+  const { kind, claim, fromDomain, isNotice } = context
   if (facts.truncated) {
     found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${MAX_PARTS}` : String(settings.limits.max_scan_bytes)] })
   }
@@ -131,6 +99,6 @@ export function decide(
     kind: kind?.kind,
     score,
     hits,
-    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, auth, domains),
+    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, auth, settings.domains),
   }
 }

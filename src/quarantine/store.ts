@@ -17,7 +17,7 @@ import fs from 'node:fs'
 import crypto from 'node:crypto'
 import path from 'node:path'
 
-import { CLAIM_EXT, CORE_DEFAULT_QUARANTINE_PATH, OURS, SIDECAR_EXT, USED_EXT, isMessageId } from './names.js'
+import { CLAIM_EXT, SIDECAR_EXT, USED_EXT, isMessageId } from './names.js'
 import { type ReleaseHeader, type ReleaseRecord, parseRelease, parseReleaseHeader } from './release-record.js'
 import { type Sidecar, infoFromHeaders, parseSidecar } from './sidecar.js'
 import { isEnoent, readHead, writeFileAtomic } from './text.js'

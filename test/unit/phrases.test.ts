@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import YAML from 'yaml'
 
 import { KINDS, parsePhrases } from '../../dist/src/knowledge/phrases.js'
-import { callbackNumber } from '../../dist/src/detect/index.js'
+import { callbackNumber } from '../../dist/src/detect/content.js'
 import { countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../../dist/src/message/text.js'
 import { ROOT } from '../helpers/settings'
 

@@ -2,7 +2,7 @@ import t from 'tap'
 
 import { type AuthFacts, UNAVAILABLE } from '../../dist/src/auth/authenticate.js'
 import { factsFromAuthResults } from '../../dist/src/auth/results.js'
-import { detectKind } from '../../dist/src/detect/index.js'
+import { detectKind } from '../../dist/src/detect/kind.js'
 import { readMessage } from '../../dist/src/message/parse.js'
 import { decide, scan } from '../../dist/src/scan.js'
 import { type Charset, makeMessage, mailbox } from '../helpers/messages'

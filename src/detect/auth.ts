@@ -1,0 +1,43 @@
+/**
+ * Signals from the authentication results alone.
+ * Pure: no Haraka, no DNS, no clock.
+ */
+import { type AuthFacts, TEMP_RESULTS } from '../auth/authenticate.js'
+import type { Hit } from '../verdict/symbols.js'
+import type { Detector } from './context.js'
+
+/** Signals from the authentication results alone. */
+export function authHits(auth: AuthFacts): Hit[] {
+  if (auth.source === 'unavailable') return [{ symbol: 'AUTH_UNAVAILABLE', options: [] }]
+  const hits: Hit[] = []
+  const temp = [
+    TEMP_RESULTS.has(auth.spf.result) && 'spf',
+    auth.dkim.some((d) => TEMP_RESULTS.has(d.result)) && 'dkim',
+    TEMP_RESULTS.has(auth.dmarc.result) && 'dmarc',
+  ].filter((x): x is string => typeof x === 'string')
+  if (temp.length) hits.push({ symbol: 'AUTH_DNS_TEMPFAIL', options: temp })
+
+  const from = auth.dmarc.fromDomain ?? '-'
+  switch (auth.dmarc.result) {
+    case 'pass':
+      hits.push({ symbol: 'AUTH_DMARC_PASS', options: [from] })
+      break
+    case 'fail':
+      hits.push({
+        symbol: auth.dmarc.policy === 'quarantine' || auth.dmarc.policy === 'reject' ? 'AUTH_DMARC_FAIL_ENFORCED' : 'AUTH_DMARC_FAIL',
+        options: [from, `p=${auth.dmarc.policy ?? 'none'}`],
+      })
+      break
+    case 'none':
+      if (auth.dmarc.fromDomain) hits.push({ symbol: 'AUTH_DMARC_MISSING', options: [from] })
+      break
+  }
+  if (auth.spf.result === 'fail') hits.push({ symbol: 'AUTH_SPF_FAIL', options: [auth.spf.domain ?? '-'] })
+  if (auth.spf.result === 'softfail') hits.push({ symbol: 'AUTH_SPF_SOFTFAIL', options: [auth.spf.domain ?? '-'] })
+  if (!temp.length && auth.spf.result !== 'pass' && !auth.dkim.some((d) => d.result === 'pass')) {
+    hits.push({ symbol: 'AUTH_NONE', options: [] })
+  }
+  return hits
+}
+
+export const authDetector: Detector = (c) => authHits(c.auth)
