@@ -7,10 +7,9 @@ import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 
 import { type Io, UsageError, stdio } from './io.js'
-import { adminFolder, authservIdFor, configFor, harakaMe } from '../config/sources.js'
+import { adminFolder, authservIdFor, configFor, harakaMe, resolverFor } from '../config/sources.js'
 import { type Settings, harakaSource, isServerSpec, loadSettings } from '../config/settings.js'
 import { QUARANTINE_USAGE, quarantineCommand } from './quarantine.js'
-import { CachedResolver } from '../auth/resolver.js'
 import { type ScanResult, scan } from '../scan.js'
 
 
@@ -106,13 +105,7 @@ export async function scanCommand(argv: readonly string[], io: Io = stdio): Prom
   const servers = (values.dns as string[] | undefined) ?? settings.dns.servers
   const resolver = values.offline
     ? undefined
-    : new CachedResolver({
-        servers,
-        timeoutMs: settings.dns.timeout_ms,
-        cacheSize: settings.cache.size,
-        maxTtlMs: settings.cache.max_ttl_s * 1000,
-        negativeTtlMs: settings.cache.negative_ttl_s * 1000,
-      })
+    : resolverFor(settings, servers)
   const authservId = authservIdFor(settings, harakaMe(adminFolder(values.config as string | undefined)))
   const ctx = {
     ip: values.ip as string | undefined,

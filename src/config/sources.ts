@@ -10,6 +10,8 @@ import path from 'node:path'
 
 import harakaConfig from 'haraka-config'
 
+import { CachedResolver } from '../auth/resolver.js'
+
 import type { HarakaConfig, Settings } from './settings.js'
 
 /** The package's folder (its config/ holds the defaults): dist/src/config/ is three levels below it. */
@@ -41,3 +43,13 @@ export function harakaMe(dir: string): string {
 
 /** Our authserv-id: `[main] authserv_id`, else Haraka's `me`. */
 export const authservIdFor = (settings: Pick<Settings, 'main'>, me: string): string => settings.main.authserv_id || me
+
+/** The caching resolver `[dns]` and `[cache]` describe (`servers` overrides `[dns] servers`, as `scan --dns` does). */
+export const resolverFor = (s: Pick<Settings, 'dns' | 'cache'>, servers: readonly string[] = s.dns.servers): CachedResolver =>
+  new CachedResolver({
+    servers,
+    timeoutMs: s.dns.timeout_ms,
+    cacheSize: s.cache.size,
+    maxTtlMs: s.cache.max_ttl_s * 1000,
+    negativeTtlMs: s.cache.negative_ttl_s * 1000,
+  })

@@ -10,9 +10,8 @@
 import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
-import { CachedResolver } from '../auth/resolver.js'
 import { type Settings, harakaSource, loadSettings } from '../config/settings.js'
-import { authservIdFor } from '../config/sources.js'
+import { authservIdFor, resolverFor } from '../config/sources.js'
 import { errorResult, scan } from '../scan.js'
 import { apply } from './apply.js'
 import { type Connection, type Next, type ShopNoticePlugin, type Transaction, envelopeSender, harakaMeOf } from './haraka.js'
@@ -24,15 +23,6 @@ export { serve_metrics, shutdown } from './metrics-hooks.js'
 export { record_quarantine } from './quarantine-hooks.js'
 
 const resolverKey = (s: Settings): string => JSON.stringify([s.dns, s.cache])
-
-const newResolver = (s: Settings): CachedResolver =>
-  new CachedResolver({
-    servers: s.dns.servers,
-    timeoutMs: s.dns.timeout_ms,
-    cacheSize: s.cache.size,
-    maxTtlMs: s.cache.max_ttl_s * 1000,
-    negativeTtlMs: s.cache.negative_ttl_s * 1000,
-  })
 
 export function register(this: ShopNoticePlugin): void {
   this.load_shop_notice_config()
@@ -53,7 +43,7 @@ export function register(this: ShopNoticePlugin): void {
  * a reload with an invalid file is logged and the last good configuration stays.
  */
 export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = false): void {
-  const first = !this.shopNotice
+  const starting = !this.shopNotice
   try {
     const { value: settings, warnings } = loadSettings(harakaSource(this.config, () => this.load_shop_notice_config(true)))
     for (const w of warnings) this.logwarn(w)
@@ -61,10 +51,10 @@ export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = fa
     const key = resolverKey(settings)
     this.shopNotice = {
       settings,
-      resolver: prev && prev.resolverKey === key ? prev.resolver : newResolver(settings),
+      resolver: prev && prev.resolverKey === key ? prev.resolver : resolverFor(settings),
       resolverKey: key,
     }
-    if (!first) {
+    if (!starting) {
       this.loginfo(`configuration reloaded: mode=${settings.actions.mode} brands=${settings.registry.brands.size}`)
       this.shopNoticeMetrics?.metrics.reloaded(true)
       if (this.shopNoticeMetrics && JSON.stringify(settings.metrics) !== this.shopNoticeMetrics.started) {
@@ -72,12 +62,12 @@ export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = fa
       }
     }
   } catch (err) {
-    if (!first) this.shopNoticeMetrics?.metrics.reloaded(false)
+    if (!starting) this.shopNoticeMetrics?.metrics.reloaded(false)
     // only the start-up load may throw (Haraka then refuses to start, saying why); a file
     // watcher's callback must never throw into a timer
-    if (first && !fromWatcher) throw err
+    if (starting && !fromWatcher) throw err
     this.logerror(
-      first
+      starting
         ? `configuration still invalid, the plugin scans nothing until it is fixed: ${(err as Error).message}`
         : `configuration not reloaded, the last good one stays in force: ${(err as Error).message}`,
     )

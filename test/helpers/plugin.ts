@@ -26,20 +26,38 @@ export interface FixturePlugin {
   [key: string]: unknown
 }
 
-/** A registered plugin; `ini` is appended to a shop-notice.ini that points DNS at `dnsPort`. */
-export function makePlugin(t: Test, opts: { dnsPort: number; ini?: string; registry?: string }): { plugin: FixturePlugin; dir: string } {
+export interface PluginOptions {
+  /** the loopback DNS server the plugin asks */
+  dnsPort: number
+  /** appended to a shop-notice.ini that names AUTHSERV and points DNS at `dnsPort` */
+  ini?: string
+  /** shop-notice.retailers.yaml of the folder (else the package's) */
+  registry?: string
+  /** more files of the folder's config/, by name (quarantine.ini…) */
+  files?: Readonly<Record<string, string>>
+}
+
+/**
+ * A registered plugin whose configuration is the package's, overridden by a temporary
+ * folder's config/ (removed when the test ends). `rewrite(ini)` writes shop-notice.ini
+ * again, for reload tests. The one helper every plugin test uses.
+ */
+export function makePlugin<P = FixturePlugin>(t: Test, opts: PluginOptions): { plugin: P; dir: string; rewrite(ini: string): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-plugin-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   fs.mkdirSync(path.join(dir, 'config'))
-  fs.writeFileSync(
-    path.join(dir, 'config', 'shop-notice.ini'),
-    `[main]\nauthserv_id=${AUTHSERV}\n[dns]\nservers=127.0.0.1:${opts.dnsPort}\ntimeout_ms=300\nmessage_timeout_ms=1500\n${opts.ini ?? ''}`,
-  )
+  const rewrite = (ini: string): void =>
+    fs.writeFileSync(
+      path.join(dir, 'config', 'shop-notice.ini'),
+      `[main]\nauthserv_id=${AUTHSERV}\n[dns]\nservers=127.0.0.1:${opts.dnsPort}\ntimeout_ms=300\nmessage_timeout_ms=1500\n${ini}`,
+    )
+  rewrite(opts.ini ?? '')
   if (opts.registry) fs.writeFileSync(path.join(dir, 'config', 'shop-notice.retailers.yaml'), opts.registry)
+  for (const [name, text] of Object.entries(opts.files ?? {})) fs.writeFileSync(path.join(dir, 'config', name), text)
   const plugin = fixtures.makePlugin('shop-notice', { register: false })
   plugin.config = plugin.config.module_config(PACKAGE_ROOT, dir)
   plugin.register()
-  return { plugin, dir }
+  return { plugin, dir, rewrite }
 }
 
 export interface FixtureConnection {

@@ -9,6 +9,7 @@ import t, { type Test } from 'tap'
 
 import { PACKAGE_ROOT } from '../../dist/src/config/sources.js'
 import { loadMessage } from '../helpers/haraka-txn'
+import { makePlugin as makeFixturePlugin } from '../helpers/plugin'
 import { makeMessage, mailbox } from '../helpers/messages'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,23 +35,9 @@ t.before(async () => {
 // down.example is the brand's second domain, whose DNS is down
 const REGISTRY = 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp, down.example]\n'
 
-/** A plugin whose config is the package's, overridden by a temp folder's config/. */
-function makePlugin(t: Test, ini: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-plugin-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  fs.mkdirSync(path.join(dir, 'config'))
-  const write = (body: string) =>
-    fs.writeFileSync(
-      path.join(dir, 'config', 'shop-notice.ini'),
-      `[main]\nauthserv_id=${AUTHSERV}\n[dns]\nservers=127.0.0.1:${dnsPort}\ntimeout_ms=300\nmessage_timeout_ms=1500\n${body}`,
-    )
-  write(ini)
-  fs.writeFileSync(path.join(dir, 'config', 'shop-notice.retailers.yaml'), REGISTRY)
-  const plugin = fixtures.makePlugin('shop-notice', { register: false })
-  plugin.config = plugin.config.module_config(PACKAGE_ROOT, dir)
-  plugin.register()
-  return { plugin, dir, rewrite: write }
-}
+/** A plugin whose config is the package's, overridden by a temp folder's config/ (test/helpers/plugin.ts). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const makePlugin = (t: Test, ini: string) => makeFixturePlugin<any>(t, { dnsPort, ini, registry: REGISTRY })
 
 function connection(opts: { ip?: string; relaying?: boolean; isPrivate?: boolean; mailFrom?: string } = {}) {
   const conn = fixtures.makeConnection({

@@ -8,16 +8,15 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 
-import { PACKAGE_ROOT } from '../../dist/src/config/sources.js'
 import { QuarantineStore } from '../../dist/src/quarantine/store.js'
 import { formatReleaseHeader, rfc5322Date } from '../../dist/src/quarantine/release-record.js'
 import { loadMessage } from '../helpers/haraka-txn'
+import { makePlugin as makeFixturePlugin } from '../helpers/plugin'
 import { makeMessage, mailbox } from '../helpers/messages'
 
 const fixtures = require('haraka-test-fixtures')
 const constants = require('haraka-constants')
 
-const AUTHSERV = 'mx.test.example'
 
 let dnsPort = 0
 t.before(async () => {
@@ -34,16 +33,13 @@ function makePlugin(t: Test) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-qhooks-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const quarantine = path.join(dir, 'quarantine')
-  fs.mkdirSync(path.join(dir, 'config'))
-  fs.writeFileSync(
-    path.join(dir, 'config', 'shop-notice.ini'),
-    `[main]\nauthserv_id=${AUTHSERV}\n[dns]\nservers=127.0.0.1:${dnsPort}\ntimeout_ms=300\nmessage_timeout_ms=1500\n[actions]\nmode=quarantine\n`,
-  )
-  fs.writeFileSync(path.join(dir, 'config', 'shop-notice.retailers.yaml'), 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp]\n')
-  fs.writeFileSync(path.join(dir, 'config', 'quarantine.ini'), `quarantine_path=${quarantine}\n`)
-  const plugin = fixtures.makePlugin('shop-notice', { register: false })
-  plugin.config = plugin.config.module_config(PACKAGE_ROOT, dir)
-  plugin.register()
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const { plugin } = makeFixturePlugin<any>(t, {
+    dnsPort,
+    ini: '[actions]\nmode=quarantine\n',
+    registry: 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp]\n',
+    files: { 'quarantine.ini': `quarantine_path=${quarantine}\n` },
+  })
   return { plugin, quarantine }
 }
 
