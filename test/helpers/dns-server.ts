@@ -1,161 +1,13 @@
 /**
- * A DNS server on loopback, UDP and TCP on one port the kernel picks, that answers the
- * way broken and hostile DNS does: slowly, not at all, SERVFAIL and friends, with the TC
- * bit (and then over TCP with the answer, a closed connection or silence), with packets
- * that are not DNS, and with TXT records of garbage bytes or of many kilobytes. It speaks
- * enough RFC 1035 for node:dns (c-ares): one question, A/AAAA/MX/TXT answers, EDNS(0)
- * payload sizes honoured (RFC 6891), 512 bytes without. It counts every query it gets.
- *
- * haraka-test-fixtures' dns fixture is UDP only and cannot truncate; this one is for
- * test/unit/dns-faults.test.ts and the soak (scripts/soak.mts). Loopback only.
+ * The tests' face of the one loopback DNS server (bench/lib/dns-server.ts): zones by
+ * name, changed while it runs, TTL 300, EDNS(0) payload sizes honoured. Its records can
+ * answer the way broken and hostile DNS does (`fault`, `rcode`, `delayMs`, `truncate`).
+ * haraka-test-fixtures' dns fixture is UDP only and cannot truncate. Loopback only.
  */
-import dgram from 'node:dgram'
-import net from 'node:net'
+import { type Fault, type ZoneRecords, startDnsServer as startServer } from '../../dist/bench/lib/dns-server.js'
 
-export type Fault =
-  /** never answer, on UDP or TCP */
-  | 'drop'
-  /** a reply that is not DNS: random bytes */
-  | 'random-bytes'
-  /** a well-formed reply to another query id */
-  | 'wrong-id'
-  /** an answer whose RDLENGTH runs past the end of the packet */
-  | 'bad-rdlength'
-  /** the first 7 bytes of a reply */
-  | 'short'
-
-export interface Zone {
-  readonly a?: readonly string[]
-  readonly aaaa?: readonly string[]
-  readonly mx?: readonly { readonly preference: number; readonly exchange: string }[]
-  /** TXT records, each one character-string or several (each at most 255 bytes) */
-  readonly txt?: readonly (string | Buffer | readonly (string | Buffer)[])[]
-  readonly ttl?: number
-  readonly rcode?: 'SERVFAIL' | 'REFUSED' | 'NXDOMAIN' | 'NOTIMP' | 'FORMERR'
-  /** answer after this many milliseconds */
-  readonly delayMs?: number
-  readonly fault?: Fault
-  /**
-   * Truncation: over UDP the reply has the TC bit and no answers (as if too large); over TCP
-   * it is `answer` (the full answer), `close` (the connection closed) or `hang` (silence).
-   */
-  readonly truncate?: 'answer' | 'close' | 'hang'
-}
-
-const TYPE: Readonly<Record<string, number>> = { A: 1, MX: 15, TXT: 16, AAAA: 28, OPT: 41 }
-const TYPE_NAME = new Map(Object.entries(TYPE).map(([k, v]) => [v, k]))
-const RCODE: Readonly<Record<string, number>> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 }
-
-interface Question {
-  readonly id: number
-  readonly name: string
-  readonly type: string
-  /** the bytes of the question section, echoed in the reply */
-  readonly raw: Buffer
-  readonly rd: boolean
-  /** EDNS(0) UDP payload size, 512 without OPT */
-  readonly udpSize: number
-}
-
-function parseQuery(msg: Buffer): Question | undefined {
-  if (msg.length < 17) return undefined
-  const labels: string[] = []
-  let off = 12
-  for (;;) {
-    const len = msg[off]
-    if (len === undefined || len & 0xc0) return undefined
-    if (len === 0) {
-      off++
-      break
-    }
-    labels.push(msg.toString('latin1', off + 1, off + 1 + len))
-    off += 1 + len
-  }
-  if (off + 4 > msg.length) return undefined
-  const qtype = msg.readUInt16BE(off)
-  const raw = msg.subarray(12, off + 4)
-  let udpSize = 512
-  // an OPT pseudo-RR in the additional section: root name, type 41, class = payload size
-  if (msg.readUInt16BE(10) > 0 && msg[off + 4] === 0 && off + 9 <= msg.length && msg.readUInt16BE(off + 5) === TYPE.OPT) {
-    udpSize = Math.max(512, msg.readUInt16BE(off + 7))
-  }
-  return { id: msg.readUInt16BE(0), name: labels.join('.').toLowerCase(), type: TYPE_NAME.get(qtype) ?? String(qtype), raw, rd: !!(msg[2]! & 1), udpSize }
-}
-
-function encodeName(name: string): Buffer {
-  const parts = name
-    .replace(/\.$/, '')
-    .split('.')
-    .filter(Boolean)
-    .map((l) => {
-      const b = Buffer.from(l, 'latin1')
-      return Buffer.concat([Buffer.from([b.length]), b])
-    })
-  return Buffer.concat([...parts, Buffer.from([0])])
-}
-
-function ipv4(a: string): Buffer {
-  return Buffer.from(a.split('.').map(Number))
-}
-
-function ipv6(a: string): Buffer {
-  const [head = '', tail = ''] = a.split('::')
-  const h = head ? head.split(':') : []
-  const t = tail ? tail.split(':') : []
-  const groups = a.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h
-  const b = Buffer.alloc(16)
-  groups.forEach((g, i) => b.writeUInt16BE(Number.parseInt(g, 16), i * 2))
-  return b
-}
-
-function txtRdata(record: string | Buffer | readonly (string | Buffer)[]): Buffer {
-  const strings = typeof record === 'string' || Buffer.isBuffer(record) ? [record] : record
-  return Buffer.concat(
-    strings.map((s) => {
-      const b = Buffer.isBuffer(s) ? s : Buffer.from(s, 'utf8')
-      if (b.length > 255) throw new Error('a TXT character-string is at most 255 bytes')
-      return Buffer.concat([Buffer.from([b.length]), b])
-    }),
-  )
-}
-
-function answersFor(zone: Zone, type: string): { type: number; rdata: Buffer }[] {
-  switch (type) {
-    case 'A':
-      return (zone.a ?? []).map((a) => ({ type: TYPE.A!, rdata: ipv4(a) }))
-    case 'AAAA':
-      return (zone.aaaa ?? []).map((a) => ({ type: TYPE.AAAA!, rdata: ipv6(a) }))
-    case 'MX':
-      return (zone.mx ?? []).map((m) => {
-        const pref = Buffer.alloc(2)
-        pref.writeUInt16BE(m.preference)
-        return { type: TYPE.MX!, rdata: Buffer.concat([pref, encodeName(m.exchange)]) }
-      })
-    case 'TXT':
-      return (zone.txt ?? []).map((r) => ({ type: TYPE.TXT!, rdata: txtRdata(r) }))
-    default:
-      return []
-  }
-}
-
-function reply(q: Question, rcode: number, answers: { type: number; rdata: Buffer }[], ttl: number, opts: { tc?: boolean; id?: number } = {}): Buffer {
-  const header = Buffer.alloc(12)
-  header.writeUInt16BE(opts.id ?? q.id, 0)
-  // QR, AA, RD as asked, RA, TC when truncated
-  header.writeUInt16BE(0x8000 | 0x0400 | (opts.tc ? 0x0200 : 0) | (q.rd ? 0x0100 : 0) | 0x0080 | (rcode & 0x0f), 2)
-  header.writeUInt16BE(1, 4)
-  header.writeUInt16BE(answers.length, 6)
-  const rrs = answers.map(({ type, rdata }) => {
-    const head = Buffer.alloc(12)
-    head.writeUInt16BE(0xc00c, 0) // the name: a pointer to the question
-    head.writeUInt16BE(type, 2)
-    head.writeUInt16BE(1, 4)
-    head.writeUInt32BE(ttl, 6)
-    head.writeUInt16BE(rdata.length, 10)
-    return Buffer.concat([head, rdata])
-  })
-  return Buffer.concat([header, q.raw, ...rrs])
-}
+export type { Fault }
+export type Zone = ZoneRecords
 
 export interface DnsServer {
   readonly port: number
@@ -170,125 +22,19 @@ export interface DnsServer {
   close(): Promise<void>
 }
 
+const key = (name: string): string => name.toLowerCase().replace(/\.$/, '')
+
 /** Starts the server on 127.0.0.1 (UDP and TCP on one port). Names not in `zones` are NXDOMAIN. */
 export async function startDnsServer(zones: Readonly<Record<string, Zone>> = {}): Promise<DnsServer> {
-  const map = new Map<string, Zone>(Object.entries(zones).map(([k, v]) => [k.toLowerCase().replace(/\.$/, ''), v]))
-  const counts = new Map<string, number>()
-  const tcpCounts = new Map<string, number>()
-  const timers = new Set<NodeJS.Timeout>()
-  const sockets = new Set<net.Socket>()
-
-  const bump = (m: Map<string, number>, key: string): void => {
-    m.set(key, (m.get(key) ?? 0) + 1)
-  }
-
-  /** The reply to a query, or undefined for silence; `udp` says whether it may be truncated. */
-  const answer = (q: Question, udp: boolean): Buffer | undefined => {
-    const zone = map.get(q.name)
-    if (!zone) return reply(q, RCODE.NXDOMAIN!, [], 300)
-    if (zone.fault === 'drop') return undefined
-    if (zone.fault === 'random-bytes') return Buffer.from(Array.from({ length: 40 }, (_, i) => (i * 97 + q.id) & 0xff))
-    if (zone.fault === 'short') return reply(q, 0, [], 300).subarray(0, 7)
-    if (zone.fault === 'wrong-id') return reply(q, 0, answersFor(zone, q.type), zone.ttl ?? 300, { id: (q.id + 1) & 0xffff })
-    if (zone.fault === 'bad-rdlength') {
-      const r = reply(q, 0, answersFor(zone, q.type).slice(0, 1), zone.ttl ?? 300)
-      if (r.length > 12 + q.raw.length + 12) r.writeUInt16BE(0xfff0, 12 + q.raw.length + 10)
-      return r
-    }
-    if (zone.rcode) return reply(q, RCODE[zone.rcode]!, [], 300)
-    if (udp && zone.truncate) return reply(q, 0, [], 300, { tc: true })
-    if (!udp && zone.truncate === 'hang') return undefined
-    const full = reply(q, 0, answersFor(zone, q.type), zone.ttl ?? 300)
-    // too large for the UDP payload the client offered: the TC bit, and the client asks over TCP
-    if (udp && full.length > q.udpSize) return reply(q, 0, [], 300, { tc: true })
-    return full
-  }
-
-  const later = (ms: number | undefined, f: () => void): void => {
-    if (!ms) return f()
-    const timer = setTimeout(() => {
-      timers.delete(timer)
-      f()
-    }, ms)
-    timers.add(timer)
-  }
-
-  const udp = dgram.createSocket('udp4')
-  udp.on('message', (msg, rinfo) => {
-    const q = parseQuery(msg)
-    if (!q) return
-    bump(counts, `${q.type} ${q.name}`)
-    const zone = map.get(q.name)
-    later(zone?.delayMs, () => {
-      const r = answer(q, true)
-      if (r) udp.send(r, rinfo.port, rinfo.address)
-    })
-  })
-
-  const tcp = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => {})
-    let buf = Buffer.alloc(0)
-    socket.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk])
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0))
-        buf = buf.subarray(2 + msg.length)
-        const q = parseQuery(msg)
-        if (!q) continue
-        bump(counts, `${q.type} ${q.name}`)
-        bump(tcpCounts, `${q.type} ${q.name}`)
-        const zone = map.get(q.name)
-        if (zone?.truncate === 'close') {
-          socket.destroy()
-          return
-        }
-        later(zone?.delayMs, () => {
-          const r = answer(q, false)
-          if (!r || socket.destroyed) return
-          const len = Buffer.alloc(2)
-          len.writeUInt16BE(r.length)
-          socket.write(Buffer.concat([len, r]))
-        })
-      }
-    })
-  })
-
-  // the UDP port the kernel picks, and TCP on the same number (tried again if that one is taken)
-  let port = 0
-  for (let attempt = 0; ; attempt++) {
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject)
-      udp.bind(0, '127.0.0.1', () => resolve())
-    })
-    port = udp.address().port
-    const listening = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false))
-      tcp.listen(port, '127.0.0.1', () => resolve(true))
-    })
-    if (listening) break
-    await new Promise<void>((r) => udp.close(() => r()))
-    if (attempt >= 5) throw new Error('no port free for both UDP and TCP')
-  }
-
-  const sum = (m: Map<string, number>, type?: string, name?: string): number =>
-    type && name ? (m.get(`${type} ${name.toLowerCase()}`) ?? 0) : [...m.values()].reduce((a, b) => a + b, 0)
-
+  const map = new Map<string, Zone>(Object.entries(zones).map(([k, v]) => [key(k), v]))
+  const server = await startServer({ zone: (name) => map.get(name), ttl: 300, honourUdpSize: true })
   return {
-    port,
-    address: `127.0.0.1:${port}`,
-    setZone: (name, zone) => map.set(name.toLowerCase().replace(/\.$/, ''), zone),
-    count: (type, name) => sum(counts, type, name),
-    tcpCount: (type, name) => sum(tcpCounts, type, name),
-    resetCounts: () => {
-      counts.clear()
-      tcpCounts.clear()
-    },
-    close: async () => {
-      for (const t of timers) clearTimeout(t)
-      for (const s of sockets) s.destroy()
-      await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))])
-    },
+    port: server.port,
+    address: server.address,
+    setZone: (name, zone) => map.set(key(name), zone),
+    count: server.count,
+    tcpCount: server.tcpCount,
+    resetCounts: server.resetStats,
+    close: server.close,
   }
 }

@@ -118,7 +118,7 @@ const installedMaildirShim = (): string =>
   [
     "'use strict'",
     '// e2e test: the package\'s maildir delivery (src/plugin/maildir.ts), as the repository\'s plugins/maildir.js loads it',
-    `const impl = require(${JSON.stringify(path.join(PKG_ROOT, 'dist', 'src', 'maildir.js'))})`,
+    `const impl = require(${JSON.stringify(path.join(PKG_ROOT, 'dist', 'src', 'plugin', 'maildir.js'))})`,
     'for (const [key, value] of Object.entries(impl)) exports[key] = value',
     '',
   ].join('\n')
