@@ -11,7 +11,7 @@
  *   gives the whole server. The master itself scans nothing and adds only
  *   `shop_notice_cluster_workers_unanswered`.
  *
- * Nothing here knows Haraka: src/plugin/index.ts registers the hooks and calls in.
+ * Nothing here knows Haraka: src/plugin/metrics-hooks.ts registers the hooks, src/plugin/index.ts calls in.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
