@@ -38,7 +38,7 @@ const isPropChar = (c: string): boolean => /^[a-z0-9.-]$/i.test(c)
  * is a quoted-string (its quoted-pairs undone) or a run of characters up to white space, `;`
  * or `"`. Written by hand, since the regex for it backtracks polynomially (test/unit/redos.test.ts).
  */
-export function propspecs(s: string): [string, string][] {
+function propspecs(s: string): [string, string][] {
   const out: [string, string][] = []
   let i = 0
   const skipSpace = (): void => {

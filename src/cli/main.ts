@@ -34,12 +34,12 @@ Options:
 
 export { guardStdout } from './io.js'
 
-export function formatLine(file: string, r: ScanResult): string {
+function formatLine(file: string, r: ScanResult): string {
   const signals = [...new Set(r.hits.map((h) => h.symbol))].join(',') || '-'
   return [file, r.verdict, String(r.score), r.brand ?? '-', signals].join('\t')
 }
 
-export function formatJson(file: string, r: ScanResult, settings: Settings): string {
+function formatJson(file: string, r: ScanResult, settings: Settings): string {
   return JSON.stringify({
     file,
     verdict: r.verdict,
@@ -58,7 +58,7 @@ export function formatJson(file: string, r: ScanResult, settings: Settings): str
   })
 }
 
-export async function scanCommand(argv: readonly string[], io: Io = stdio): Promise<number> {
+async function scanCommand(argv: readonly string[], io: Io = stdio): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>
   let files: string[]
   try {

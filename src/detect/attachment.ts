@@ -25,7 +25,7 @@ const extOf = (name: string): string => {
 }
 
 /** Attachments of a notice: risky kinds weigh most, documents less, inline pictures nothing. */
-export function attachmentHits(facts: Pick<MessageFacts, 'attachments'>, claim: BrandClaim | undefined, isNotice: boolean): Hit[] {
+function attachmentHits(facts: Pick<MessageFacts, 'attachments'>, claim: BrandClaim | undefined, isNotice: boolean): Hit[] {
   if (!isNotice) return []
   const hits: Hit[] = []
   const files = facts.attachments.filter((a) => !a.inline)

@@ -7,7 +7,7 @@ import type { Hit } from '../verdict/symbols.js'
 import type { Detector } from './context.js'
 
 /** Signals from the authentication results alone. */
-export function authHits(auth: AuthFacts): Hit[] {
+function authHits(auth: AuthFacts): Hit[] {
   if (auth.source === 'unavailable') return [{ symbol: 'AUTH_UNAVAILABLE', options: [] }]
   const hits: Hit[] = []
   const temp = [

@@ -12,7 +12,7 @@ import type { Hit } from '../verdict/symbols.js'
 import type { Detector } from './context.js'
 
 /** Where a brand claim was found, strongest first. */
-export const CLAIM_SOURCES = ['from-domain', 'display-name', 'subject-tag', 'subject', 'body', 'links', 'lookalike'] as const
+const CLAIM_SOURCES = ['from-domain', 'display-name', 'subject-tag', 'subject', 'body', 'links', 'lookalike'] as const
 export type ClaimSource = (typeof CLAIM_SOURCES)[number]
 
 export interface BrandClaim {
@@ -115,7 +115,7 @@ const sendsFor = (domains: DomainIndex, brand: Brand, domain: string | undefined
  * is not the brand's, no DNS answer could align it with the brand: that is known
  * even offline.
  */
-export function brandHits(
+function brandHits(
   claim: BrandClaim | undefined,
   sender: SenderBrands,
   fromDomain: string | undefined,

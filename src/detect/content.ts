@@ -59,7 +59,7 @@ export interface ContentInput {
 }
 
 /** What the words say: requests for card data, callback numbers, missing order details, foreign glyphs, hidden characters. */
-export function contentHits(input: ContentInput): Hit[] {
+function contentHits(input: ContentInput): Hit[] {
   const { facts, book } = input
   const hits: Hit[] = []
   const body = facts.text.slice(0, 20_000)
@@ -116,7 +116,7 @@ export function contentHits(input: ContentInput): Hit[] {
 }
 
 /** Order numbers shown after an order label (注文番号: …, Order #…), or with # in the subject or text. */
-export function orderNumbersIn(lower: string, book: PhraseBook): string[] {
+function orderNumbersIn(lower: string, book: PhraseBook): string[] {
   const found: string[] = []
   const compact = lower.replace(/\s+/g, ' ')
   for (const m of compact.matchAll(book.details.order_label)) {

@@ -29,7 +29,7 @@ export function findLookalikes(fromDomain: string | undefined, fromBrand: Brand 
 export const imitatedBrand = (looks: Lookalikes): Brand | undefined => (looks.from ?? looks.links[0]?.[1])?.brand
 
 /** Lookalike and mixed-script domains, in the From address and in links. */
-export function domainHits(fromDomain: string | undefined, looks: Lookalikes, links: readonly Link[], domains: DomainIndex): Hit[] {
+function domainHits(fromDomain: string | undefined, looks: Lookalikes, links: readonly Link[], domains: DomainIndex): Hit[] {
   const hits: Hit[] = []
   if (fromDomain && looks.from) hits.push({ symbol: 'DOMAIN_LOOKALIKE_FROM', options: [fromDomain, looks.from.brand.id, looks.from.how] })
   if (looks.links.length) {

@@ -19,7 +19,7 @@ export type { Context, Detector, Knowledge }
 export { claimAwaitsDns } from './claim.js'
 
 /** Every detector family, in the order their hits are listed. */
-export const DETECTORS: readonly Detector[] = [
+const DETECTORS: readonly Detector[] = [
   authDetector,
   brandDetector,
   domainDetector,

@@ -20,7 +20,7 @@ export interface LinkInput {
 }
 
 /** Links: text that lies about the target, http and IP links, shorteners, links off the claimed brand. */
-export function linkHits(input: LinkInput, domains: DomainIndex): Hit[] {
+function linkHits(input: LinkInput, domains: DomainIndex): Hit[] {
   const hits: Hit[] = []
   const web = input.links.filter((l) => (l.scheme === 'http' || l.scheme === 'https') && l.host)
   const listReg = input.listDomain ? domains.host(input.listDomain).registrable : ''

@@ -18,7 +18,7 @@ export interface SenderInput {
 }
 
 /** The sender: an address in the display name, Reply-To and envelope off the brand, free mail. */
-export function senderHits(input: SenderInput, domains: DomainIndex): Hit[] {
+function senderHits(input: SenderInput, domains: DomainIndex): Hit[] {
   const hits: Hit[] = []
   const from = input.facts.from
   const fromReg = from?.domain ? domains.host(from.domain).registrable : ''

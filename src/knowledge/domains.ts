@@ -78,7 +78,7 @@ const ALLOWED_MIXES: readonly ReadonlySet<string>[] = [
 ]
 
 /** The scripts a label is written in (Common and Inherited characters aside). */
-export function scriptsOf(label: string): Set<string> {
+function scriptsOf(label: string): Set<string> {
   const found = new Set<string>()
   for (const c of label) {
     for (const [name, re] of SCRIPT_RES) if (re.test(c)) found.add(name)

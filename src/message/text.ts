@@ -21,7 +21,7 @@ export function countDisguises(s: string): number {
   return (plain.match(INVISIBLE)?.length ?? 0) + (plain.match(STRAY_MARK)?.length ?? 0)
 }
 
-export const stripInvisible = (s: string): string => s.replace(INVISIBLE, '')
+const stripInvisible = (s: string): string => s.replace(INVISIBLE, '')
 
 /**
  * Small capitals (ᴀ ʙ ᴄ … from the IPA and Phonetic Extensions blocks), which NFKC keeps
@@ -31,7 +31,7 @@ const SMALL_CAPS: Readonly<Record<string, string>> = Object.fromEntries(
   [...'ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ'].map((c, i) => [c, 'ABCDEFGHIJKLMNOPQRSTUVWYZ'[i]!]),
 )
 const SMALL_CAP = /[ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ]/gu
-export const foldSmallCaps = (s: string): string => s.replace(SMALL_CAP, (c) => SMALL_CAPS[c] ?? c)
+const foldSmallCaps = (s: string): string => s.replace(SMALL_CAP, (c) => SMALL_CAPS[c] ?? c)
 
 /** Hiragana folded onto katakana: お届け and オ届ケ are one phrase. One pass over the code units, no call per character. */
 function foldKana(s: string): string {

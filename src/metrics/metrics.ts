@@ -21,12 +21,12 @@ import type { CachedResolver, ResolverStats } from '../auth/resolver.js'
 import type { ScanResult } from '../scan.js'
 import type { Action } from '../verdict/score.js'
 
-export const PREFIX = 'shop_notice_'
-export const ACTIONS: readonly Action[] = ['accept', 'tag', 'quarantine', 'reject', 'defer']
-export const SKIP_REASONS = ['relaying', 'private_ip'] as const
-export const STEPS = ['parse', 'auth', 'detect', 'total'] as const
+const PREFIX = 'shop_notice_'
+const ACTIONS: readonly Action[] = ['accept', 'tag', 'quarantine', 'reject', 'defer']
+const SKIP_REASONS = ['relaying', 'private_ip'] as const
+const STEPS = ['parse', 'auth', 'detect', 'total'] as const
 /** Seconds: a scan is milliseconds when DNS is cached, up to the DNS budget (10 s by default) when it is not. */
-export const SCAN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+const SCAN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 type ResolverTotals = Pick<ResolverStats, 'hits' | 'misses' | 'inflightJoins' | 'errors' | 'timeouts'>
 const ZERO: ResolverTotals = { hits: 0, misses: 0, inflightJoins: 0, errors: 0, timeouts: 0 }

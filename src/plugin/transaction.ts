@@ -36,7 +36,7 @@ const FIELD = /^([^\s:]*):\s*([\s\S]*)$/
  * others in place. Returns how many were removed, or undefined when the header object
  * is not laid out as expected (the caller then falls back to Haraka's API).
  */
-export function removeFields(header: HarakaHeader, name: string, drop: (value: string) => boolean): number | undefined {
+function removeFields(header: HarakaHeader, name: string, drop: (value: string) => boolean): number | undefined {
   const key = name.toLowerCase()
   const list = header.header_list
   const values = header.headers?.[key] ?? []
@@ -92,7 +92,7 @@ export function rewriteFirstField(header: HarakaHeader, name: string, rewrite: (
  * white space before the colon: kept in `header_list`, written out, read by mail
  * clients) that `drop` picks. Returns how many.
  */
-export function removeUnparsedLines(header: HarakaHeader, drop: (line: string) => boolean): number {
+function removeUnparsedLines(header: HarakaHeader, drop: (line: string) => boolean): number {
   const list = header.header_list
   if (!list) return 0
   const keep = list.filter((line) => FIELD.test(line) || !drop(line))

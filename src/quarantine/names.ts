@@ -5,13 +5,13 @@
 import path from 'node:path'
 
 /** core queue/quarantine's folder when quarantine.ini names none */
-export const CORE_DEFAULT_QUARANTINE_PATH = '/var/spool/haraka/quarantine'
+const CORE_DEFAULT_QUARANTINE_PATH = '/var/spool/haraka/quarantine'
 export const RELEASE_HEADER = 'X-Shop-Notice-Released'
 export const SIDECAR_EXT = '.json'
 export const CLAIM_EXT = '.release'
 export const USED_EXT = '.release-used'
 /** names that are ours (or temporary), never messages */
-export const OURS = /(\.json|\.release|\.release-used|\.tmp)$/
+const OURS = /(\.json|\.release|\.release-used|\.tmp)$/
 
 /** A message id as core names the file (Haraka's transaction uuid); nothing that could leave the folder. */
 export const isMessageId = (id: string): boolean => /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(id) && !OURS.test(id)

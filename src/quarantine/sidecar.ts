@@ -6,7 +6,7 @@
 import { SIDECAR_EXT } from './names.js'
 import { decodeHeaderText, num, parseHeaderBlock, record, sanitizeText, str, strings, writeFileAtomic } from './text.js'
 
-export const SIDECAR_VERSION = 1
+const SIDECAR_VERSION = 1
 
 export interface SidecarSignal {
   readonly symbol: string

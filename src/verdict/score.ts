@@ -29,7 +29,7 @@ export function scoreHits(hits: readonly Hit[], scores: Readonly<Record<SymbolNa
 }
 
 /** A score as we show and compare it: two decimals. */
-export const roundScore = (n: number): number => Math.round(n * 100) / 100
+const roundScore = (n: number): number => Math.round(n * 100) / 100
 
 /** A score as written in headers and listings. */
 export const formatScore = (n: number): string => String(roundScore(n))
