@@ -11,17 +11,16 @@
  *   gives the whole server. The master itself scans nothing and adds only
  *   `shop_notice_cluster_workers_unanswered`.
  *
+ * cluster.ts carries the figures between the processes, server.ts serves them over HTTP.
  * Nothing here knows Haraka: src/plugin/metrics-hooks.ts registers the hooks, src/plugin/index.ts calls in.
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { AggregatorRegistry, Counter, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 import type { CachedResolver, ResolverStats } from '../auth/resolver.js'
 import type { ScanResult } from '../scan.js'
 import type { Action } from '../verdict/score.js'
 
-const PREFIX = 'shop_notice_'
+export const PREFIX = 'shop_notice_'
 const ACTIONS: readonly Action[] = ['accept', 'tag', 'quarantine', 'reject', 'defer']
 const SKIP_REASONS = ['relaying', 'private_ip'] as const
 const STEPS = ['parse', 'auth', 'detect', 'total'] as const
@@ -156,171 +155,4 @@ export class ShopNoticeMetrics {
   reloaded(ok: boolean): void {
     this.#reloads.labels(ok ? 'ok' : 'failed').inc()
   }
-}
-
-// ---------------------------------------------------------------- cluster
-
-/** The IPC messages between the master and its workers (node:cluster's channel). */
-export const IPC_REQUEST = 'shop-notice.metrics.request'
-export const IPC_REPLY = 'shop-notice.metrics.reply'
-
-type MetricsJson = MetricObjectWithValues<MetricValue<string>>[]
-interface Request {
-  event: typeof IPC_REQUEST
-  id: number
-}
-interface Reply {
-  event: typeof IPC_REPLY
-  id: number
-  metrics?: MetricsJson
-  error?: string
-}
-const isRequest = (m: unknown): m is Request => (m as Request | null)?.event === IPC_REQUEST && typeof (m as Request).id === 'number'
-const isReply = (m: unknown): m is Reply => (m as Reply | null)?.event === IPC_REPLY && typeof (m as Reply).id === 'number'
-
-/** A worker's side of the channel: the part of `process` used. */
-export interface WorkerChannel {
-  on(ev: 'message', f: (m: unknown) => void): unknown
-  off(ev: 'message', f: (m: unknown) => void): unknown
-  send?(m: unknown): unknown
-  connected?: boolean
-}
-
-/** In a worker: answers the master's requests with this process's figures. Returns the function that stops it. */
-export function answerMaster(metrics: ShopNoticeMetrics, channel: WorkerChannel = process as WorkerChannel): () => void {
-  const onMessage = (m: unknown): void => {
-    if (!isRequest(m)) return
-    const send = (reply: Reply): void => {
-      // the master may be gone (shutdown): there is no one to answer
-      if (channel.connected === false || !channel.send) return
-      try {
-        channel.send(reply)
-      } catch {}
-    }
-    metrics.registry.getMetricsAsJSON().then(
-      (json) => send({ event: IPC_REPLY, id: m.id, metrics: json }),
-      (err: unknown) => send({ event: IPC_REPLY, id: m.id, error: err instanceof Error ? err.message : String(err) }),
-    )
-  }
-  channel.on('message', onMessage)
-  return () => channel.off('message', onMessage)
-}
-
-/** The master's side: the part of node:cluster used. */
-export interface ClusterLike {
-  readonly workers?: Record<string, { isConnected(): boolean; send(m: unknown): boolean } | undefined>
-  on(ev: 'message', f: (worker: unknown, m: unknown) => void): unknown
-  off(ev: 'message', f: (worker: unknown, m: unknown) => void): unknown
-}
-
-/** In the master: gathers the workers' figures for one scrape. */
-export class ClusterCollector {
-  #seq = 0
-  readonly #pending = new Map<number, { replies: MetricsJson[]; left: number; done: () => void }>()
-  readonly #onMessage = (_worker: unknown, m: unknown): void => {
-    if (!isReply(m)) return
-    const p = this.#pending.get(m.id)
-    if (!p) return // a late answer to a scrape already served
-    if (m.metrics) p.replies.push(m.metrics)
-    if (--p.left === 0) p.done()
-  }
-
-  constructor(
-    private readonly cluster: ClusterLike,
-    private readonly timeoutMs = 2000,
-  ) {
-    cluster.on('message', this.#onMessage)
-  }
-
-  /** Asks every connected worker; resolves with the sum of those that answered within the timeout. */
-  async collect(): Promise<Registry> {
-    const id = ++this.#seq
-    const workers = Object.values(this.cluster.workers ?? {}).filter((w) => w?.isConnected())
-    const replies: MetricsJson[] = []
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => done(), this.timeoutMs)
-      const done = (): void => {
-        clearTimeout(timer)
-        this.#pending.delete(id)
-        resolve()
-      }
-      const entry = { replies, left: 0, done }
-      this.#pending.set(id, entry)
-      // the answers come over IPC, in later turns of the event loop: counting first is safe
-      for (const w of workers) {
-        try {
-          // send() may return false under backpressure, yet the message still goes
-          w?.send({ event: IPC_REQUEST, id } satisfies Request)
-          entry.left++
-        } catch {} // a worker going away
-      }
-      if (entry.left === 0) done()
-    })
-    const unanswered = workers.length - replies.length
-    const own = new Registry()
-    new Gauge({
-      name: `${PREFIX}cluster_workers_unanswered`,
-      help: 'Workers that did not answer this scrape in time (their figures are missing from it)',
-      registers: [own],
-    }).set(unanswered)
-    return Registry.merge([AggregatorRegistry.aggregate(replies), own])
-  }
-
-  close(): void {
-    this.cluster.off('message', this.#onMessage)
-  }
-}
-
-// ---------------------------------------------------------------- HTTP
-
-export interface MetricsServer {
-  readonly address: AddressInfo
-  /** `http://host:port/metrics` */
-  readonly url: string
-  close(): Promise<void>
-}
-
-/**
- * Serves `GET /metrics` (and HEAD) from `registry()`; any other path is 404, any
- * other method 405. Resolves once listening; rejects if the address cannot be bound.
- */
-export function startMetricsServer(host: string, port: number, registry: () => Promise<Registry>): Promise<MetricsServer> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '').split('?', 1)[0]
-    if (path !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: the metrics are at /metrics\n')
-      return
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method not allowed\n')
-      return
-    }
-    registry()
-      .then(async (r) => {
-        const body = await r.metrics()
-        res.writeHead(200, { 'content-type': r.contentType, 'cache-control': 'no-store' })
-        res.end(req.method === 'HEAD' ? undefined : body)
-      })
-      .catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
-        res.end(`metrics unavailable: ${err instanceof Error ? err.message : String(err)}\n`)
-      })
-  })
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen({ host, port }, () => {
-      server.off('error', reject)
-      const address = server.address() as AddressInfo
-      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
-      resolve({
-        address,
-        url: `http://${shown}:${address.port}/metrics`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done())
-            server.closeAllConnections()
-          }),
-      })
-    })
-  })
 }

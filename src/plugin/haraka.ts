@@ -3,7 +3,9 @@
  * hooks use, typed here once; Haraka itself ships no types.
  */
 import type { HarakaConfig, Settings } from '../config/settings.js'
-import type { ClusterCollector, MetricsServer, ShopNoticeMetrics } from '../metrics/metrics.js'
+import type { ShopNoticeMetrics } from '../metrics/metrics.js'
+import type { ClusterCollector } from '../metrics/cluster.js'
+import type { MetricsServer } from '../metrics/server.js'
 import type { CachedResolver } from '../auth/resolver.js'
 import type { HarakaHeader } from './transaction.js'
 

@@ -5,7 +5,9 @@
 import cluster from 'node:cluster'
 
 import { parseListen } from '../config/settings.js'
-import { type ClusterLike, ClusterCollector, ShopNoticeMetrics, answerMaster, startMetricsServer } from '../metrics/metrics.js'
+import { ShopNoticeMetrics } from '../metrics/metrics.js'
+import { type ClusterLike, ClusterCollector, answerMaster } from '../metrics/cluster.js'
+import { startMetricsServer } from '../metrics/server.js'
 import type { Next, ShopNoticePlugin } from './haraka.js'
 
 /** At register(): the metrics, when enabled, and their hook. */
