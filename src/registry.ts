@@ -301,7 +301,8 @@ function parsePromises(
 
 /** A citation: a non-empty string; one that looks like an address (scheme://, http:, www.) must be an https URL. */
 function sourceProblem(src: string): string | undefined {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(src) && !/^(?:https?:|www\.)/i.test(src)) return undefined
+  if (/^www\./i.test(src)) return 'a URL must be https: write it with https://'
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(src) && !/^https?:/i.test(src)) return undefined
   let url: URL
   try {
     url = new URL(src)
