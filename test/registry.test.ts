@@ -282,7 +282,12 @@ t.test('the shipped registry keeps its rules', async (t) => {
     ['post.applecard.apple', 'apple'],
     ['t.shopifyemail.com', 'shopify'],
     ['notification.intuit.com', 'intuit'],
+    ['01epos.jp', 'epos'],
+    ['mail01.jalcard.co.jp', 'jal-card'],
+    ['bkmail.dccard.co.jp', 'mufg'],
   ]
   for (const [domain, id] of want) t.equal(brandOfDomain(value, domain)?.id, id, domain)
   t.same(mailDomainsOf(value, value.brands.get('amazon-mastercard')!), ['smbc-card.com', 'vpass.ne.jp', 'smbcgroup-point.jp'])
+  t.same(mailDomainsOf(value, value.brands.get('jal-card')!), ['jalcard.co.jp', 'jal.co.jp', 'jal.com'])
+  t.same(brandsNamedIn(value, 'JALカード ご利用代金明細').map((b) => b.id), ['jal-card'], 'the card, not the airline')
 })
