@@ -16,6 +16,31 @@ export interface Promises {
   readonly links?: 'https-only'
   /** The shape of the brand's order numbers, anchored. */
   readonly order_number?: RegExp
+  /** `never`: the brand states that it never asks for card data by mail. */
+  readonly card_data?: 'never'
+  /** `never`: the brand states that it never asks for passwords, PINs or security codes by mail. */
+  readonly credentials?: 'never'
+}
+
+/** What a brand is, for telling a brand named in passing (a shop's carrier, an invoice's payment method) from a claim. */
+export const ROLES = ['shop', 'marketplace', 'card', 'bank', 'securities', 'payment', 'carrier', 'telecom', 'utility', 'government', 'platform', 'service'] as const
+export type Role = (typeof ROLES)[number]
+
+/** The kinds of data an incident may have leaked. */
+export const LEAKED = ['card', 'email', 'name', 'address', 'phone', 'password', 'order-history'] as const
+export type Leaked = (typeof LEAKED)[number]
+
+/** A data leak the brand announced: while it is in force, mail in the brand's name is judged more strictly. */
+export interface Incident {
+  /** first day in force, YYYY-MM-DD (a UTC calendar day) */
+  readonly since: string
+  /** last day in force, YYYY-MM-DD, as written or computed from `days` */
+  readonly until: string
+  readonly leaked: readonly Leaked[]
+  readonly note?: string
+  /** in force from `start` (inclusive) to `end` (exclusive), epoch milliseconds */
+  readonly start: number
+  readonly end: number
 }
 
 export interface Brand {
@@ -26,6 +51,15 @@ export interface Brand {
   readonly sending_domains: readonly string[]
   readonly link_domains: readonly string[]
   readonly promises: Promises
+  /** what the brand is (empty when the registry does not say) */
+  readonly roles: readonly Role[]
+  /** ids of the brands that issue or operate this one and send its mail from their own domains */
+  readonly issued_by: readonly string[]
+  /** ids of the brands whose name this product also carries (Amazon for the Amazon Mastercard) */
+  readonly co_brands: readonly string[]
+  /** where the registry's facts about the brand come from: https URLs or short citations */
+  readonly sources: readonly string[]
+  readonly incidents: readonly Incident[]
 }
 
 /** The top-level domain lists of the registry file. */
@@ -68,8 +102,12 @@ export interface RegistryResult {
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/
-const KNOWN_KEYS = new Set(['names', 'ambiguous_names', 'sending_domains', 'link_domains', 'promises'])
-const KNOWN_PROMISES = new Set(['attachments', 'links', 'order_number'])
+const KNOWN_KEYS = new Set([
+  'names', 'ambiguous_names', 'sending_domains', 'link_domains', 'promises', 'roles', 'issued_by', 'co_brands', 'sources', 'incidents',
+])
+const KNOWN_PROMISES = new Set(['attachments', 'links', 'order_number', 'card_data', 'credentials'])
+const KNOWN_INCIDENT_KEYS = new Set(['since', 'until', 'days', 'leaked', 'note'])
+const DAY_MS = 86_400_000
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
@@ -123,11 +161,30 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
         return problem ? fail(`${at}.${key}[${i}]`, `${JSON.stringify(d)}: ${problem}`) : d
       })
 
+    const oneOf = <T extends string>(key: string, allowed: readonly T[]): T[] => {
+      const seen = new Set<string>()
+      return strings(key, false).map((v, i) => {
+        if (!(allowed as readonly string[]).includes(v)) fail(`${at}.${key}[${i}]`, `${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`)
+        if (seen.has(v)) fail(`${at}.${key}[${i}]`, `${JSON.stringify(v)} is listed twice`)
+        seen.add(v)
+        return v as T
+      })
+    }
+
     const brandNames = strings('names', true)
     const ambiguousNames = strings('ambiguous_names', false)
-    const sending = domains('sending_domains', true)
+    const issuedBy = strings('issued_by', false)
+    // a product sent by its issuers (a co-branded card) may have no domain of its own
+    const sending = domains('sending_domains', issuedBy.length === 0)
     const links = domains('link_domains', false)
     const promises = parsePromises(entry.promises, `${at}.promises`, fail, warnings, file)
+    const roles = oneOf('roles', ROLES)
+    const coBrands = strings('co_brands', false)
+    const sources = strings('sources', false).map((src, i) => {
+      const problem = sourceProblem(src)
+      return problem ? fail(`${at}.sources[${i}]`, `${JSON.stringify(src)}: ${problem}`) : src
+    })
+    const incidents = parseIncidents(entry.incidents, `${at}.incidents`, fail, warnings, file)
 
     const brand: Brand = {
       id,
@@ -136,6 +193,11 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
       sending_domains: sending,
       link_domains: [...new Set([...sending, ...links])],
       promises,
+      roles,
+      issued_by: issuedBy,
+      co_brands: coBrands,
+      sources,
+      incidents,
     }
     brands.set(id, brand)
 
@@ -165,6 +227,20 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
     ambiguousNames.forEach((n, i) => addName(n, `${at}.ambiguous_names[${i}]`, true))
   }
   if (brands.size === 0) fail('retailers', 'no brands defined')
+  // relations name other brands of the same (merged) file
+  for (const brand of brands.values()) {
+    for (const key of ['issued_by', 'co_brands'] as const) {
+      brand[key].forEach((other, i) => {
+        const where = `retailers.${brand.id}.${key}[${i}]`
+        if (other === brand.id) fail(where, 'a brand cannot name itself')
+        if (!brands.has(other)) fail(where, `unknown brand ${JSON.stringify(other)}`)
+        if (brand[key].indexOf(other) !== i) fail(where, `${JSON.stringify(other)} is listed twice`)
+      })
+    }
+    brand.issued_by.forEach((issuer, i) => {
+      if (brands.get(issuer)?.issued_by.length) fail(`retailers.${brand.id}.issued_by[${i}]`, `${issuer} is itself issued by another brand: name the brand that sends`)
+    })
+  }
   // a link domain may be shared (a CDN two brands use): the first brand listing it keeps it
   for (const brand of brands.values()) {
     for (const d of brand.link_domains) if (!byLinkDomain.has(d)) byLinkDomain.set(d, brand)
@@ -202,10 +278,11 @@ function parsePromises(
   if (v === undefined) return {}
   if (!isRecord(v)) return fail(at, 'expected a mapping')
   for (const key of Object.keys(v)) if (!KNOWN_PROMISES.has(key)) warnings.push(`${file}: ${at}.${key}: unknown promise, ignored`)
-  const out: { attachments?: 'never'; links?: 'https-only'; order_number?: RegExp } = {}
-  if (v.attachments !== undefined) {
-    if (v.attachments !== 'never') fail(`${at}.attachments`, 'the only promise is `never`')
-    out.attachments = 'never'
+  const out: { -readonly [K in keyof Promises]: Promises[K] } = {}
+  for (const key of ['attachments', 'card_data', 'credentials'] as const) {
+    if (v[key] === undefined) continue
+    if (v[key] !== 'never') fail(`${at}.${key}`, 'the only promise is `never`')
+    out[key] = 'never'
   }
   if (v.links !== undefined) {
     if (v.links !== 'https-only') fail(`${at}.links`, 'the only promise is `https-only`')
@@ -220,6 +297,85 @@ function parsePromises(
     }
   }
   return out
+}
+
+/** A citation: a non-empty string; one that looks like an address (scheme://, http:, www.) must be an https URL. */
+function sourceProblem(src: string): string | undefined {
+  if (/^www\./i.test(src)) return 'a URL must be https: write it with https://'
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(src) && !/^https?:/i.test(src)) return undefined
+  let url: URL
+  try {
+    url = new URL(src)
+  } catch {
+    return 'not a valid URL'
+  }
+  return url.protocol === 'https:' ? undefined : 'a URL must be https'
+}
+
+/** A real calendar date written YYYY-MM-DD, as epoch milliseconds (UTC midnight). */
+function dayOf(v: unknown): number | undefined {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return undefined
+  const ms = Date.parse(`${v}T00:00:00Z`)
+  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== v ? undefined : ms
+}
+
+function parseIncidents(
+  v: unknown,
+  at: string,
+  fail: (key: string, problem: string) => never,
+  warnings: string[],
+  file: string,
+): Incident[] {
+  if (v === undefined) return []
+  if (!Array.isArray(v)) return fail(at, 'expected a list of incidents')
+  return v.map((item: unknown, i): Incident => {
+    const where = `${at}[${i}]`
+    if (!isRecord(item)) return fail(where, 'expected a mapping with since, until or days, leaked')
+    for (const key of Object.keys(item)) if (!KNOWN_INCIDENT_KEYS.has(key)) warnings.push(`${file}: ${where}.${key}: unknown key, ignored`)
+    const start = dayOf(item.since)
+    if (start === undefined) return fail(`${where}.since`, `${JSON.stringify(item.since)}: expected a real date YYYY-MM-DD`)
+    if ((item.until === undefined) === (item.days === undefined)) return fail(where, 'expected exactly one of `until` and `days`')
+    let end: number
+    if (item.until !== undefined) {
+      const last = dayOf(item.until)
+      if (last === undefined) return fail(`${where}.until`, `${JSON.stringify(item.until)}: expected a real date YYYY-MM-DD`)
+      if (last < start) return fail(`${where}.until`, `${item.until as string} is before since ${item.since as string}`)
+      end = last + DAY_MS
+    } else {
+      const days = item.days
+      if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 3660) {
+        return fail(`${where}.days`, `${JSON.stringify(days)}: expected a whole number of days from 1 to 3660`)
+      }
+      end = start + days * DAY_MS
+    }
+    const leaked = item.leaked
+    if (!Array.isArray(leaked) || leaked.length === 0) return fail(`${where}.leaked`, `expected a non-empty list of ${LEAKED.join(', ')}`)
+    leaked.forEach((l: unknown, j) => {
+      if (!(LEAKED as readonly unknown[]).includes(l)) fail(`${where}.leaked[${j}]`, `${JSON.stringify(l)}: expected one of ${LEAKED.join(', ')}`)
+    })
+    if (item.note !== undefined && (typeof item.note !== 'string' || !item.note.trim())) fail(`${where}.note`, 'expected a non-empty string')
+    return {
+      since: item.since as string,
+      until: new Date(end - DAY_MS).toISOString().slice(0, 10),
+      leaked: [...new Set(leaked as Leaked[])],
+      ...(typeof item.note === 'string' ? { note: item.note.trim() } : {}),
+      start,
+      end,
+    }
+  })
+}
+
+/** The brand's incidents in force at `at`: from the first day of `since` to the end of the last day (UTC). */
+export const incidentsInForce = (brand: Brand, at: Date): Incident[] =>
+  brand.incidents.filter((i) => at.getTime() >= i.start && at.getTime() < i.end)
+
+/**
+ * The registrable domains that genuinely send the brand's mail: its own sending domains and
+ * those of the brands that issue it (a co-branded card's notices come from its issuer).
+ */
+export function mailDomainsOf(registry: Registry, brand: Brand): string[] {
+  const issuers = brand.issued_by.map((id) => registry.brands.get(id)).filter((b) => b !== undefined)
+  return [...new Set([...brand.sending_domains, ...issuers.flatMap((b) => b.sending_domains)])]
 }
 
 /** The registered brand whose sending domains include this domain's registrable domain. */

@@ -1,6 +1,21 @@
 import t from 'tap'
 
-import { brandOfDomain, brandsNamedIn, normaliseName, parseRegistry, registrableProblem } from '../../dist/src/knowledge/registry.js'
+import fs from 'node:fs'
+import path from 'node:path'
+
+import YAML from 'yaml'
+
+import {
+  LEAKED,
+  ROLES,
+  brandOfDomain,
+  brandsNamedIn,
+  incidentsInForce,
+  mailDomainsOf,
+  normaliseName,
+  parseRegistry,
+  registrableProblem,
+} from '../../dist/src/knowledge/registry.js'
 
 const FILE = 'shop-notice.retailers.yaml'
 const good = {
@@ -117,4 +132,162 @@ t.test('registrableProblem', async (t) => {
   t.equal(registrableProblem('amazon.co.jp'), undefined)
   t.equal(registrableProblem('xn--eckwd4c7c.jp'), undefined, 'punycode is fine')
   t.match(registrableProblem('www.amazon.co.jp'), /did you mean amazon.co.jp/)
+})
+
+// ---- roles, issuers, co-brands, sources, promises, incidents (issues 12 and 13) ----------
+
+const related = {
+  retailers: {
+    amazon: { names: ['Amazon'], roles: ['marketplace', 'shop'], sending_domains: ['amazon.co.jp'] },
+    mastercard: { names: ['Mastercard'], roles: ['card'], sending_domains: ['mastercard.com'] },
+    'smbc-card': {
+      names: ['三井住友カード'],
+      roles: ['card'],
+      sending_domains: ['smbc-card.com', 'vpass.ne.jp'],
+      promises: { card_data: 'never', credentials: 'never' },
+      sources: ['https://www.smbc-card.com/mem/cardinfo/cardinfo4010384.jsp', 'observed: notices from vpass.ne.jp'],
+    },
+    'amazon-mastercard': { names: ['Amazon Mastercard'], roles: ['card'], issued_by: ['smbc-card'], co_brands: ['amazon', 'mastercard'] },
+    aws: { names: ['Amazon Web Services'], sending_domains: ['aws.com'], issued_by: ['amazon'] },
+    shop: {
+      names: ['Example Shop'],
+      sending_domains: ['shop.example'],
+      incidents: [
+        { since: '2025-03-01', until: '2025-03-31', leaked: ['card', 'email'], note: 'card data leaked' },
+        { since: '2025-06-01', days: 10, leaked: ['password'] },
+      ],
+    },
+  },
+}
+
+t.test('roles, issuers, co-brands and sources compile', async (t) => {
+  const { value, warnings } = parseRegistry(related, FILE)
+  t.same(warnings, [])
+  const b = (id: string) => value.brands.get(id)!
+  t.same(b('amazon').roles, ['marketplace', 'shop'])
+  t.same(b('shop').roles, [], 'roles are optional')
+  t.same(b('amazon-mastercard').issued_by, ['smbc-card'])
+  t.same(b('amazon-mastercard').co_brands, ['amazon', 'mastercard'])
+  t.same(b('amazon-mastercard').sending_domains, [], 'a product sent by its issuer needs no domain of its own')
+  t.same(b('smbc-card').sources.length, 2)
+  t.same(b('smbc-card').promises, { card_data: 'never', credentials: 'never' })
+  t.same(b('amazon').promises, {})
+})
+
+t.test('mailDomainsOf: own sending domains, then the issuers\'', async (t) => {
+  const { value } = parseRegistry(related, FILE)
+  const b = (id: string) => value.brands.get(id)!
+  t.same(mailDomainsOf(value, b('amazon-mastercard')), ['smbc-card.com', 'vpass.ne.jp'])
+  t.same(mailDomainsOf(value, b('aws')), ['aws.com', 'amazon.co.jp'])
+  t.same(mailDomainsOf(value, b('amazon')), ['amazon.co.jp'])
+  t.equal(brandOfDomain(value, 'vpass.ne.jp')?.id, 'smbc-card', 'the issuer keeps its domains')
+})
+
+t.test('a product is named by its own, longer name, not by its partner\'s', async (t) => {
+  const { value } = parseRegistry(related, FILE)
+  const ids = (text: string) => brandsNamedIn(value, text).map((b) => b.id)
+  t.same(ids('Amazon Mastercard ご利用のお知らせ'), ['amazon-mastercard'])
+  t.same(ids('Amazon Web Services billing'), ['aws'])
+  t.same(ids('Amazon order and a Mastercard payment'), ['mastercard', 'amazon'])
+})
+
+t.test('incidents: the days in force, as UTC calendar days', async (t) => {
+  const { value } = parseRegistry(related, FILE)
+  const shop = value.brands.get('shop')!
+  t.match(shop.incidents[0], { since: '2025-03-01', until: '2025-03-31', leaked: ['card', 'email'], note: 'card data leaked' })
+  t.match(shop.incidents[1], { since: '2025-06-01', until: '2025-06-10', leaked: ['password'] }, '10 days: the 1st to the 10th')
+  t.notOk('note' in shop.incidents[1]!, 'no note when none is written')
+  const at = (iso: string) => incidentsInForce(shop, new Date(iso)).map((i) => i.since)
+  const cases: [string, string[]][] = [
+    ['2025-02-28T23:59:59.999Z', []],
+    ['2025-03-01T00:00:00Z', ['2025-03-01']],
+    ['2025-03-31T23:59:59.999Z', ['2025-03-01']],
+    ['2025-04-01T00:00:00Z', []],
+    ['2025-06-10T12:00:00Z', ['2025-06-01']],
+    ['2025-06-11T00:00:00Z', []],
+  ]
+  for (const [iso, want] of cases) t.same(at(iso), want, iso)
+  t.same(incidentsInForce(value.brands.get('amazon')!, new Date('2025-03-05T00:00:00Z')), [], 'a brand without incidents')
+})
+
+t.test('every invalid relation, source, promise and incident is refused with its path', async (t) => {
+  const base = { names: ['A'], sending_domains: ['a.com'] }
+  const r = (a: Record<string, unknown>, more: Record<string, unknown> = {}) => ({ retailers: { a: { ...base, ...a }, b: { names: ['B'], sending_domains: ['b.com'] }, ...more } })
+  const incident = (i: Record<string, unknown>) => r({ incidents: [i] })
+  const cases: [string, unknown, RegExp][] = [
+    ['unknown role', r({ roles: ['shop', 'bakery'] }), /retailers\.a\.roles\[1\]: "bakery": expected one of shop, marketplace/],
+    ['role twice', r({ roles: ['card', 'card'] }), /retailers\.a\.roles\[1\]: "card" is listed twice/],
+    ['roles not a list', r({ roles: 'card' }), /retailers\.a\.roles: expected a non-empty list/],
+    ['unknown issuer', r({ issued_by: ['smbc'] }), /retailers\.a\.issued_by\[0\]: unknown brand "smbc"/],
+    ['issuer is itself', r({ issued_by: ['a'] }), /retailers\.a\.issued_by\[0\]: a brand cannot name itself/],
+    ['issuer twice', r({ issued_by: ['b', 'b'] }), /retailers\.a\.issued_by\[1\]: "b" is listed twice/],
+    [
+      'issuer issued by another',
+      r({ issued_by: ['c'] }, { c: { names: ['C'], issued_by: ['b'] } }),
+      /retailers\.a\.issued_by\[0\]: c is itself issued by another brand/,
+    ],
+    ['unknown co-brand', r({ co_brands: ['amazon'] }), /retailers\.a\.co_brands\[0\]: unknown brand "amazon"/],
+    ['empty issuer', r({ issued_by: [''] }), /retailers\.a\.issued_by\[0\]: expected a non-empty string/],
+    ['no sending domains and no issuer', { retailers: { a: { names: ['A'] } } }, /retailers\.a\.sending_domains: expected a non-empty list/],
+    ['http source', r({ sources: ['http://a.com/phishing'] }), /retailers\.a\.sources\[0\]: "http:\/\/a.com\/phishing": a URL must be https/],
+    ['www source', r({ sources: ['www.a.com/mail'] }), /retailers\.a\.sources\[0\]: .*a URL must be https/],
+    ['ftp source', r({ sources: ['ok', 'ftp://a.com/x'] }), /retailers\.a\.sources\[1\]: .*a URL must be https/],
+    ['broken https source', r({ sources: ['https://'] }), /retailers\.a\.sources\[0\]: "https:\/\/": not a valid URL/],
+    ['empty source', r({ sources: [' '] }), /retailers\.a\.sources\[0\]: expected a non-empty string/],
+    ['bad card_data promise', r({ promises: { card_data: 'rarely' } }), /retailers\.a\.promises\.card_data: the only promise is `never`/],
+    ['bad credentials promise', r({ promises: { credentials: true } }), /retailers\.a\.promises\.credentials: the only promise is `never`/],
+    ['incidents not a list', r({ incidents: { since: '2025-01-01' } }), /retailers\.a\.incidents: expected a list of incidents/],
+    ['incident not a mapping', r({ incidents: ['2025-01-01'] }), /retailers\.a\.incidents\[0\]: expected a mapping/],
+    ['no since', incident({ days: 3, leaked: ['card'] }), /retailers\.a\.incidents\[0\]\.since: undefined: expected a real date/],
+    ['impossible date', incident({ since: '2025-02-30', days: 3, leaked: ['card'] }), /incidents\[0\]\.since: "2025-02-30": expected a real date YYYY-MM-DD/],
+    ['date not YYYY-MM-DD', incident({ since: '2025-3-1', days: 3, leaked: ['card'] }), /incidents\[0\]\.since: "2025-3-1": expected a real date/],
+    ['until and days', incident({ since: '2025-03-01', until: '2025-03-02', days: 3, leaked: ['card'] }), /retailers\.a\.incidents\[0\]: expected exactly one of `until` and `days`/],
+    ['neither until nor days', incident({ since: '2025-03-01', leaked: ['card'] }), /incidents\[0\]: expected exactly one of `until` and `days`/],
+    ['until before since', incident({ since: '2025-03-02', until: '2025-03-01', leaked: ['card'] }), /incidents\[0\]\.until: 2025-03-01 is before since 2025-03-02/],
+    ['bad until', incident({ since: '2025-03-02', until: '2025-13-01', leaked: ['card'] }), /incidents\[0\]\.until: "2025-13-01": expected a real date/],
+    ['zero days', incident({ since: '2025-03-01', days: 0, leaked: ['card'] }), /incidents\[0\]\.days: 0: expected a whole number of days from 1 to 3660/],
+    ['fractional days', incident({ since: '2025-03-01', days: 1.5, leaked: ['card'] }), /incidents\[0\]\.days: 1\.5: expected a whole number/],
+    ['days as text', incident({ since: '2025-03-01', days: '30', leaked: ['card'] }), /incidents\[0\]\.days: "30": expected a whole number/],
+    ['no leaked', incident({ since: '2025-03-01', days: 3 }), /incidents\[0\]\.leaked: expected a non-empty list of card, email/],
+    ['empty leaked', incident({ since: '2025-03-01', days: 3, leaked: [] }), /incidents\[0\]\.leaked: expected a non-empty list/],
+    ['unknown leaked', incident({ since: '2025-03-01', days: 3, leaked: ['card', 'pin'] }), /incidents\[0\]\.leaked\[1\]: "pin": expected one of card, email, name, address, phone, password, order-history/],
+    ['empty note', incident({ since: '2025-03-01', days: 3, leaked: ['card'], note: ' ' }), /incidents\[0\]\.note: expected a non-empty string/],
+  ]
+  for (const [name, raw, re] of cases) {
+    t.throws(() => parseRegistry(raw, FILE), { name: 'ConfigError', file: FILE, message: re }, name)
+  }
+  const { warnings } = parseRegistry(incident({ since: '2025-03-01', days: 3, leaked: ['card'], source: 'x' }), FILE)
+  t.match(warnings, [/retailers\.a\.incidents\[0\]\.source: unknown key/])
+})
+
+t.test('the shipped registry keeps its rules', async (t) => {
+  const file = path.resolve(__dirname, '..', '..', 'config', 'shop-notice.retailers.yaml')
+  const { value, warnings } = parseRegistry(YAML.parse(fs.readFileSync(file, 'utf8')), FILE)
+  t.same(warnings, [])
+  for (const brand of value.brands.values()) {
+    t.ok(brand.roles.length > 0, `${brand.id} has roles`)
+    t.same(brand.incidents, [], `${brand.id}: no incident is shipped`)
+    if (brand.promises.card_data || brand.promises.credentials) t.ok(brand.sources.length > 0, `${brand.id}: a promise of card data or credentials cites its source`)
+    if (brand.issued_by.length) t.ok(brand.sources.length > 0, `${brand.id}: an issuer relation cites its source`)
+  }
+  t.ok(ROLES.includes('platform') && LEAKED.includes('order-history'))
+  // issue 12: brands that were missing, each with its domain family
+  const want: [string, string][] = [
+    ['tscubic.com', 'ts-cubic'],
+    ['sumitclub.jp', 'diners'],
+    ['ucscard.co.jp', 'ucs'],
+    ['chibabank.co.jp', 'chiba-bank'],
+    ['nenkin.go.jp', 'nenkin'],
+    ['aws.com', 'aws'],
+    ['post.applecard.apple', 'apple'],
+    ['t.shopifyemail.com', 'shopify'],
+    ['notification.intuit.com', 'intuit'],
+    ['01epos.jp', 'epos'],
+    ['mail01.jalcard.co.jp', 'jal-card'],
+    ['bkmail.dccard.co.jp', 'mufg'],
+  ]
+  for (const [domain, id] of want) t.equal(brandOfDomain(value, domain)?.id, id, domain)
+  t.same(mailDomainsOf(value, value.brands.get('amazon-mastercard')!), ['smbc-card.com', 'vpass.ne.jp', 'smbcgroup-point.jp'])
+  t.same(mailDomainsOf(value, value.brands.get('jal-card')!), ['jalcard.co.jp', 'jal.co.jp', 'jal.com'])
+  t.same(brandsNamedIn(value, 'JALカード ご利用代金明細').map((b) => b.id), ['jal-card'], 'the card, not the airline')
 })
