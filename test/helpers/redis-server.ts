@@ -114,13 +114,14 @@ function complete(s: string): boolean {
   return parse(0) >= 0
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** `port`: start on this one (to bring a killed server back where its clients look for it); default a free one */
+export async function startRedis(opts: { port?: number } = {}): Promise<RedisServer> {
   const bin = findRedisServer()
   if (!bin) throw new Error('redis-server is not installed')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-redis-'))
   let lastError = ''
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort()
+  for (let attempt = 0; attempt < (opts.port ? 1 : 5); attempt++) {
+    const port = opts.port ?? (await freePort())
     const child: ChildProcess = spawn(
       bin,
       ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
