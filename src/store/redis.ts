@@ -22,7 +22,7 @@ export const SECRET_KEY = `${KEY_PREFIX}secret`
 /** the longest a (re)connection attempt may take */
 export const CONNECT_TIMEOUT_MS = 2000
 /** commands waiting for a slow server at most; beyond, new ones fail at once */
-const QUEUE_MAX = 1000
+const QUEUE_MAX = 10_000
 
 type Client = ReturnType<typeof createClient>
 

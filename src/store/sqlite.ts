@@ -4,15 +4,16 @@
  * Each call is one or a few indexed statements on primary keys, synchronous (DatabaseSync):
  * tens of microseconds, measured in docs/store.md. A worker waits for another's write lock at
  * most `[store] timeout_ms` (SQLite's busy timeout), and writes are single short transactions
- * of UPSERTs. Expired and surplus rows are deleted on a timer, in small batches with the event
- * loop free between them, by one worker at a time.
+ * of UPSERTs. Expired and surplus rows are deleted on a timer by one worker process at a time,
+ * in a thread of its own (prune-worker.ts).
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import { setImmediate as yieldLoop } from 'node:timers/promises'
+import { Worker } from 'node:worker_threads'
 
 import { BaseStore, type Lookup, StoreUnavailable } from './base.js'
+import type { PruneJob, PruneResult } from './prune-worker.js'
 import { Hasher, loadOrCreateSecretFile } from './secret.js'
 import { MAX_NAMES_PER_RECIPIENT, type OpenOptions, type StoreConfig } from './types.js'
 
@@ -21,7 +22,8 @@ const SCHEMA_VERSION = '1'
 const OPEN_BUSY_MS = 5000
 /** after a failed open, the next call tries again no sooner than this */
 const REOPEN_AFTER_MS = 30_000
-const PRUNE_BATCH = 500
+/** a pruning thread still running after this is stopped (it resumes next interval) */
+const PRUNE_TIMEOUT_MS = 5 * 60_000
 export const DEFAULT_PRUNE_INTERVAL_MS = 10 * 60_000
 
 const SCHEMA = `
@@ -66,6 +68,7 @@ export class SqliteStore extends BaseStore {
   #closed = false
   #pruning = false
   #timer: NodeJS.Timeout | undefined
+  #worker: Worker | undefined
 
   constructor(config: StoreConfig, options: OpenOptions) {
     super('sqlite', config, options)
@@ -172,52 +175,40 @@ export class SqliteStore extends BaseStore {
 
   /**
    * Deletes what is past retention, then the oldest rows beyond `[store] max_entries` per
-   * table, in batches of 500 with the event loop free between them. Several workers share
-   * the file: one prunes per interval (a claim in the meta table), the others skip. `force`
-   * ignores the claim (tests, maintenance). Resolves to the rows deleted; a failure is counted.
+   * table, in a worker thread (prune-worker.ts): the event loop is never held by it. Several
+   * workers share the file: one prunes per interval (a claim in the meta table), the others
+   * skip. `force` ignores the claim (tests, maintenance). Resolves to the rows deleted; a
+   * failure is counted.
    */
-  async prune(force = false): Promise<{ expired: number; surplus: number }> {
-    const done = { expired: 0, surplus: 0 }
-    if (this.#pruning || this.#closed) return done
+  async prune(force = false): Promise<PruneResult> {
+    const none = { expired: 0, surplus: 0 }
+    if (this.#pruning || this.#closed) return none
     this.#pruning = true
     try {
-      const { db, st } = this.#need()
+      const { st } = this.#need()
       const now = this.now()
       const every = this.options.pruneIntervalMs || DEFAULT_PRUNE_INTERVAL_MS
-      if (!force && Number(st.claimPrune.run({ now, before: now - every / 2 }).changes) === 0) return done
-      const cutoff = this.cutoff(now)
-      for (const [table, key] of [
-        ['contacts', 'rcpt, sender'],
-        ['names', 'rcpt, name'],
-      ] as const) {
-        const expire = db.prepare(
-          `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE last_seen < ? ORDER BY last_seen LIMIT ${PRUNE_BATCH})`,
-        )
-        for (;;) {
-          if (this.#closed) return done
-          const n = Number(expire.run(cutoff).changes)
-          done.expired += n
-          if (n < PRUNE_BATCH) break
-          await yieldLoop()
-        }
-        const count = db.prepare(`SELECT count(*) AS n FROM ${table}`)
-        const oldest = db.prepare(
-          `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} ORDER BY last_seen, ${key} LIMIT ?)`,
-        )
-        let excess = Number((count.get() as { n: number }).n) - this.config.max_entries
-        while (excess > 0) {
-          if (this.#closed) return done
-          const n = Number(oldest.run(Math.min(PRUNE_BATCH, excess)).changes)
-          done.surplus += n
-          excess -= n
-          if (n === 0) break
-          await yieldLoop()
-        }
-      }
-      return done
+      if (!force && Number(st.claimPrune.run({ now, before: now - every / 2 }).changes) === 0) return none
+      const job: PruneJob = { kind: 'shop-notice-prune', file: this.file, cutoff: this.cutoff(now), maxEntries: this.config.max_entries }
+      return await new Promise<PruneResult>((resolve, reject) => {
+        const worker = new Worker(path.join(__dirname, 'prune-worker.js'), { workerData: job })
+        this.#worker = worker
+        let result: PruneResult | undefined
+        const timer = setTimeout(() => void worker.terminate(), PRUNE_TIMEOUT_MS)
+        timer.unref()
+        worker.once('message', (r: PruneResult) => (result = r))
+        worker.once('error', reject)
+        worker.once('exit', (code) => {
+          clearTimeout(timer)
+          this.#worker = undefined
+          if (result) resolve(result)
+          else if (this.#closed) resolve(none)
+          else reject(new Error(`the pruning thread ended (${code}) without a result`))
+        })
+      })
     } catch (err) {
       this.fail('prune', err)
-      return done
+      return none
     } finally {
       this.#pruning = false
     }
@@ -230,6 +221,7 @@ export class SqliteStore extends BaseStore {
   async close(): Promise<void> {
     this.#closed = true
     if (this.#timer) clearInterval(this.#timer)
+    await this.#worker?.terminate()
     const o = this.#open
     this.#open = undefined
     try {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import t, { type Test } from 'tap'
 
 import {
@@ -241,4 +242,24 @@ t.test('backend none remembers nothing and never fails', async (t) => {
   t.equal(await s.ready(), false)
   t.same(s.failures(), { open: 0, recall: 0, learn: 0, prune: 0 })
   await s.close()
+})
+
+t.test('the timer prunes by itself (in a thread of its own)', async (t) => {
+  const dir = tmp(t)
+  const { s, clock } = open(t, dir, { retention_days: 1 }, { pruneIntervalMs: 40 })
+  for (let i = 0; i < 250; i++) await s.learn(`t${i}@example.jp`, 'amazon', ['A'], T0)
+  clock.now = T0 + 2 * DAY
+  const rows = (): number => {
+    const db = new DatabaseSync(s.file)
+    try {
+      return Number((db.prepare('SELECT (SELECT count(*) FROM contacts) + (SELECT count(*) FROM names) AS n').get() as { n: number }).n)
+    } finally {
+      db.close()
+    }
+  }
+  t.equal(rows(), 500)
+  const deadline = Date.now() + 10_000
+  while (rows() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+  t.equal(rows(), 0, 'every expired row deleted without a call')
+  t.same(s.failures(), { open: 0, recall: 0, learn: 0, prune: 0 })
 })
