@@ -47,7 +47,7 @@ export interface Lookup {
 export function prepareNames(names: readonly string[]): { given: string; key: string }[] {
   const out: { given: string; key: string }[] = []
   const keys = new Set<string>()
-  for (const given of names) {
+  for (const given of Array.isArray(names) ? names : []) {
     if (typeof given !== 'string') continue
     const key = normaliseName(given)
     if (!key || keys.has(key)) continue
