@@ -33,6 +33,7 @@ export class RedisStore extends BaseStore {
   #hasher: Hasher | undefined
   #secret: string | undefined
   #closed = false
+  #agreeing = false
   #readyWaiters: ((ok: boolean) => void)[] = []
   /** the last connection error, for the "unavailable" message */
   #lastError = ''
@@ -72,6 +73,8 @@ export class RedisStore extends BaseStore {
    * the secret back.
    */
   async #agreeSecret(): Promise<void> {
+    if (this.#agreeing) return
+    this.#agreeing = true
     try {
       await this.#client.set(SECRET_KEY, this.#secret ?? newSecretHex(), { condition: 'NX' })
       const held = await this.#client.get(SECRET_KEY)
@@ -84,6 +87,8 @@ export class RedisStore extends BaseStore {
     } catch (err) {
       this.#lastError = err instanceof Error ? err.message : String(err)
       this.fail('open', err)
+    } finally {
+      this.#agreeing = false
     }
   }
 
@@ -96,7 +101,11 @@ export class RedisStore extends BaseStore {
   #need(): Hasher {
     if (this.#closed) throw new StoreUnavailable('the store is closed')
     if (!this.#client.isReady) throw new StoreUnavailable(`redis ${this.config.redis.host}:${this.config.redis.port} not connected${this.#lastError ? ` (${this.#lastError})` : ''}`)
-    if (!this.#hasher) throw new StoreUnavailable('the shared secret has not been read from redis yet')
+    if (!this.#hasher) {
+      // connected, but reading the secret failed (or is under way): try again, and fail this call
+      void this.#agreeSecret()
+      throw new StoreUnavailable('the shared secret has not been read from redis yet')
+    }
     return this.#hasher
   }
 

@@ -109,8 +109,8 @@ t.test('redis', { skip }, async (t) => {
     redis.resume()
     t.equal(r.ok, false, 'nothing remembered')
     t.equal(learned, false)
-    t.ok(ms >= 190 && ms < 400, `recall gave up after ${ms.toFixed(0)} ms`)
-    t.ok(ms2 < 400, `learn gave up after ${ms2.toFixed(0)} ms`)
+    t.ok(ms >= 190 && ms < 500, `recall gave up after ${ms.toFixed(0)} ms`)
+    t.ok(ms2 < 500, `learn gave up after ${ms2.toFixed(0)} ms`)
     t.match(failures, [
       { backend: 'redis', op: 'recall', reason: 'timeout' },
       { backend: 'redis', op: 'learn', reason: 'timeout' },
@@ -118,6 +118,24 @@ t.test('redis', { skip }, async (t) => {
     // the answers held up arrive and are discarded; then the store answers again
     await new Promise((r) => setTimeout(r, 100))
     t.equal((await s.recall('hang@example.jp', 'shop', [])).firstContact, false)
+  })
+
+  await t.test('a damaged secret in Redis: counted, nothing remembered; once removed, the relay makes one and goes on', async (t) => {
+    const good = await redis.command('GET', 'shop-notice:secret')
+    await redis.command('SET', 'shop-notice:secret', 'not-a-secret')
+    const { s, failures } = relay(t, redis.port)
+    t.equal(await s.ready(500), false)
+    t.match(failures, [{ op: 'open', reason: 'error', error: { message: /not 64 hex digits/ } }])
+    t.equal((await s.recall('a@example.jp', 'shop', [])).ok, false)
+    await redis.command('DEL', 'shop-notice:secret')
+    // each failing call has the secret read again; one soon finds none, makes it, and the store answers
+    let ok = false
+    for (const deadline = Date.now() + 3000; !ok && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      ok = (await s.recall('a@example.jp', 'shop', [])).ok
+    }
+    t.equal(ok, true)
+    t.equal(await s.ready(), true)
+    t.not(await redis.command('GET', 'shop-notice:secret'), good, 'a new secret (what was learned before is forgotten)')
   })
 
   await t.test('Redis killed mid-test: failures counted at once, nothing thrown; it comes back empty and the relays agree again', async (t) => {
@@ -131,10 +149,10 @@ t.test('redis', { skip }, async (t) => {
     await new Promise((r) => setTimeout(r, 50))
     const [r, ms] = await timed(b.s.recall('kill@example.jp', 'shop', ['Kill Name']))
     t.equal(r.ok, false)
-    t.ok(ms < 50, `recall failed at once (${ms.toFixed(1)} ms): commands are not queued while disconnected`)
+    t.ok(ms < 100, `recall failed at once (${ms.toFixed(1)} ms): commands are not queued while disconnected`)
     const [learned, ms2] = await timed(a.s.learn('kill@example.jp', 'shop', []))
     t.equal(learned, false)
-    t.ok(ms2 < 50, `learn too (${ms2.toFixed(1)} ms)`)
+    t.ok(ms2 < 100, `learn too (${ms2.toFixed(1)} ms)`)
     t.match(b.failures, [{ op: 'recall', reason: 'unavailable' }])
     t.match(a.failures, [{ op: 'learn', reason: 'unavailable' }])
     t.same(b.s.failures(), { open: 0, recall: 1, learn: 0, prune: 0 })
@@ -157,7 +175,7 @@ t.test('redis', { skip }, async (t) => {
     t.equal(await s.ready(300), false)
     const [r, ms] = await timed(s.recall('a@example.jp', 'shop', []))
     t.equal(r.ok, false)
-    t.ok(ms < 50, `${ms.toFixed(1)} ms`)
+    t.ok(ms < 100, `${ms.toFixed(1)} ms`)
     t.match(failures, [{ op: 'recall', reason: 'unavailable' }])
     await s.close()
     t.equal((await s.recall('a@example.jp', 'shop', [])).ok, false, 'closed: still nothing thrown')

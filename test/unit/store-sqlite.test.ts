@@ -124,6 +124,39 @@ t.test('processes starting together agree on one secret', async (t) => {
   t.same(fs.readdirSync(dir), ['store.sqlite.key'], 'no temporary file left behind')
 })
 
+t.test('four worker processes opening a fresh file together and learning at once: nothing lost, no failure', async (t) => {
+  const dir = tmp(t)
+  const indexJs = path.resolve(__dirname, '../../dist/src/store/index.js')
+  // timeout_ms is generous here: this checks that concurrent writers wait for each other, not how fast
+  const code = `
+    const { openStore, parseStoreConfig } = require(${JSON.stringify(indexJs)})
+    const s = openStore(parseStoreConfig({ store: { timeout_ms: 5000 } }, 'x').value, { baseDir: ${JSON.stringify(dir)}, pruneIntervalMs: 0 })
+    ;(async () => {
+      const id = process.argv[1]
+      for (let i = 0; i < 100; i++) {
+        await s.learn('shared@example.jp', 'amazon', ['Shared Name'])
+        await s.learn('w' + id + '-' + i + '@example.jp', 'amazon', ['Name ' + i])
+      }
+      process.stdout.write(JSON.stringify(s.failures()))
+      await s.close()
+    })()`
+  const run = (id: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const c = spawn(process.execPath, ['-e', code, String(id)], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      c.on('error', reject)
+      c.on('exit', (status) => (status === 0 ? resolve(out) : reject(new Error(`exit ${status}`))))
+    })
+  const results = await Promise.all([0, 1, 2, 3].map(run))
+  for (const r of results) t.same(JSON.parse(r), { open: 0, recall: 0, learn: 0, prune: 0 }, 'no failure in a worker')
+  const { s } = open(t, dir)
+  const shared = await s.recall('shared@example.jp', 'amazon', ['Shared Name'])
+  t.equal(shared.seen?.count, 400, 'every learn of the shared contact counted')
+  t.same(shared.matchedNames, ['Shared Name'])
+  for (const id of [0, 3]) t.equal((await s.recall(`w${id}-99@example.jp`, 'amazon', [])).firstContact, false)
+})
+
 t.test('retention: what was not renewed within retention_days is forgotten, then pruned', async (t) => {
   const { s, clock } = open(t, tmp(t), { retention_days: 30 })
   await s.learn('old@example.jp', 'amazon', ['Old Name'], T0)
