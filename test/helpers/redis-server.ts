@@ -23,7 +23,7 @@ export interface RedisServer {
   readonly pid: number
   /** sends a command over a fresh connection and returns the raw reply (RESP), for checks */
   command(...args: string[]): Promise<string>
-  /** SIGKILL: the server vanishes mid-test, as a crash would */
+  /** SIGKILL: the server vanishes mid-test, as a crash would (its folder is removed too) */
   kill(): Promise<void>
   /** SIGSTOP / SIGCONT: the server hangs (accepts nothing, answers nothing) and comes back */
   pause(): void
@@ -161,6 +161,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
       kill: async () => {
         if (!exited) child.kill('SIGKILL')
         await exit
+        fs.rmSync(dir, { recursive: true, force: true })
       },
       pause: () => {
         if (!exited) child.kill('SIGSTOP')
