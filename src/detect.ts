@@ -8,7 +8,7 @@ import type { Link, MessageFacts } from './message.js'
 import type { NoticeKind, PhraseBook } from './phrases.js'
 import { type Brand, type Registry, brandOfDomain, brandsNamedIn } from './registry.js'
 import type { Hit } from './symbols.js'
-import { addressDomainIn, firstHost, orderIdIn, trimEnd } from './linear.js'
+import { addressDomainIn, firstHost, orderIdIn } from './linear.js'
 import { countDisguises, glyphsIn, hasKana, normaliseText } from './text.js'
 
 export interface KindClaim {
@@ -506,9 +506,9 @@ export function orderNumbersIn(lower: string, book: PhraseBook): string[] {
   const compact = lower.replace(/\s+/g, ' ')
   for (const m of compact.matchAll(book.details.order_label)) {
     const end = m.index + m[0].length
-    // something an order number can be: at least 5 characters of which some digits
-    const id = orderIdIn(compact.slice(end, end + 48))
-    if (id) found.push(trimEnd(id, '-'))
+    // the order number the label points at, within the next 48 characters
+    const id = orderIdIn(compact, end, 48)
+    if (id) found.push(id)
     if (found.length > 10) break
   }
   for (const m of compact.matchAll(HASH_NUMBER)) {

@@ -90,6 +90,7 @@ const flatten = (list: readonly PmAddress[] | undefined): Mailbox[] =>
 /** One URL: its scheme and ASCII host, or undefined when it does not parse. */
 function parseUrl(url: string): { scheme: string; host: string } | undefined {
   const candidate = /^www\./i.test(url) ? `http://${url}` : url
+  if (!URL.canParse(candidate)) return undefined // a relative URL, most often: no exception to pay for
   try {
     const u = new URL(candidate)
     return { scheme: u.protocol.slice(0, -1).toLowerCase(), host: u.hostname.replace(/^\[|\]$/g, '').toLowerCase() }
