@@ -12,8 +12,9 @@
  *   and a submit button's `formaction`. Nothing inside a comment or a hidden element above
  *   is a link.
  *
- * Pure: no I/O. Attribute values come back with their character references decoded.
+ * Pure: no I/O. Text and attribute values come back with their character references decoded.
  */
+import { decodeHTML, decodeHTMLAttribute } from 'entities'
 import { Parser } from 'htmlparser2'
 
 /** A link target written in HTML, with the text shown for it. */
@@ -78,34 +79,58 @@ export function readHtml(html: string, sink: LinkSink, wantText = true): string 
     for (const l of waiting) emit(l)
   }
 
+  // An open tag is acted on once its attributes are read, at the next event: the parser then
+  // builds no attribute object per tag, and only the attributes used here are kept.
+  let tag = ''
+  const attrs: { href?: string; action?: string; formaction?: string; alt?: string } = {}
+  const openTag = (name: string): void => {
+    if (hidden > 0) {
+      if (HIDDEN.has(name)) hidden++
+      return
+    }
+    if (HIDDEN.has(name)) {
+      hidden++
+      put(' ')
+      return
+    }
+    put(name === 'br' ? '\n' : ' ')
+    if (name === 'a') {
+      // an <a> inside an open one ends it, as browsers do
+      finishAnchor()
+      if (attrs.href !== undefined && open) anchor = { href: attr(attrs.href), text: '', alts: [] }
+    } else if (name === 'area' && attrs.href !== undefined) {
+      const alt = collapse(attr(attrs.alt ?? ''))
+      emit({ href: attr(attrs.href), ...(alt ? { text: alt } : {}) })
+    } else if (name === 'form' && attrs.action) {
+      emit({ href: attr(attrs.action) })
+    } else if ((name === 'button' || name === 'input') && attrs.formaction) {
+      emit({ href: attr(attrs.formaction) })
+    } else if (name === 'img' && anchor && attrs.alt && anchor.alts.length < 16) {
+      anchor.alts.push(attr(attrs.alt.slice(0, LINK_TEXT_MAX)))
+    }
+  }
+  const flush = (): void => {
+    if (!tag) return
+    const name = tag
+    tag = ''
+    openTag(name)
+    attrs.href = attrs.action = attrs.formaction = attrs.alt = undefined
+  }
+
   const parser = new Parser(
     {
-      onopentag(name, attrs) {
-        if (hidden > 0) {
-          if (HIDDEN.has(name)) hidden++
-          return
-        }
-        if (HIDDEN.has(name)) {
-          hidden++
-          put(' ')
-          return
-        }
-        put(name === 'br' ? '\n' : ' ')
-        if (name === 'a') {
-          // an <a> inside an open one ends it, as browsers do
-          finishAnchor()
-          if (attrs.href !== undefined && open) anchor = { href: attrs.href, text: '', alts: [] }
-        } else if (name === 'area' && attrs.href !== undefined) {
-          emit({ href: attrs.href, ...(attrs.alt?.trim() ? { text: collapse(attrs.alt) } : {}) })
-        } else if (name === 'form' && attrs.action) {
-          emit({ href: attrs.action })
-        } else if ((name === 'button' || name === 'input') && attrs.formaction) {
-          emit({ href: attrs.formaction })
-        } else if (name === 'img' && anchor && attrs.alt && anchor.alts.length < 16) {
-          anchor.alts.push(attrs.alt.slice(0, LINK_TEXT_MAX))
-        }
+      onopentagname(name) {
+        flush()
+        tag = name
+      },
+      onattribute(name, value) {
+        // the first of a name counts, as in a browser
+        if (!tag || name.length > 10) return
+        const key = name.toLowerCase()
+        if ((key === 'href' || key === 'action' || key === 'formaction' || key === 'alt') && attrs[key] === undefined) attrs[key] = value
       },
       onclosetag(name) {
+        flush()
         if (hidden > 0) {
           if (HIDDEN.has(name)) hidden--
           return
@@ -115,21 +140,28 @@ export function readHtml(html: string, sink: LinkSink, wantText = true): string 
         if (name === 'a') finishAnchor()
       },
       ontext(data) {
-        if (hidden === 0) put(data)
+        flush()
+        if (hidden === 0 && (wantText || anchor)) put(data.includes('&') ? decodeHTML(data) : data)
       },
       oncomment() {
+        flush()
         if (hidden === 0) put(' ')
       },
       onprocessinginstruction() {
+        flush()
         if (hidden === 0) put(' ')
       },
     },
-    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+    // references are decoded here, in what is used (decodeHTML for text, decodeHTMLAttribute for attribute
+    // values, as the tokenizer would): the tokenizer then skips to the next `<` or quote at native speed
+    { decodeEntities: false, lowerCaseTags: true, lowerCaseAttributeNames: false },
   )
   parser.write(html)
   parser.end()
+  flush()
   finishAnchor()
   return out.join('')
 }
 
 const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim()
+const attr = (s: string): string => (s.includes('&') ? decodeHTMLAttribute(s) : s)
