@@ -6,7 +6,7 @@
 import type { MessageFacts } from '../message/parse.js'
 import type { NoticeKind, PhraseBook } from '../knowledge/phrases.js'
 import type { Hit } from '../verdict/symbols.js'
-import { orderIdIn, trimEnd } from '../message/find.js'
+import { orderIdIn } from '../message/find.js'
 import { countDisguises, glyphsIn, hasKana, normaliseText } from '../message/text.js'
 import type { Detector } from './context.js'
 import { examples, unique } from './options.js'
@@ -122,8 +122,9 @@ function orderNumbersIn(lower: string, book: PhraseBook): string[] {
   for (const m of compact.matchAll(book.details.order_label)) {
     const end = m.index + m[0].length
     // something an order number can be: at least 5 characters of which some digits
-    const id = orderIdIn(compact.slice(end, end + 48))
-    if (id) found.push(trimEnd(id, '-'))
+    // the order number the label points at, within the next 48 characters
+    const id = orderIdIn(compact, end, 48)
+    if (id) found.push(id)
     if (found.length > 10) break
   }
   for (const m of compact.matchAll(HASH_NUMBER)) {

@@ -1,10 +1,15 @@
 /**
- * Scanners for message text that replace regular expressions which backtrack
- * (found by recheck, test/unit/redos.test.ts): each one reads its input once or twice,
- * so its time is linear in the input, whatever a sender writes. Each returns what
- * the regex it replaces returned; test/unit/linear.test.ts checks that on generated
- * input against the old regex. Pure functions.
+ * Finders for things written in message text and headers, each stated by what it finds:
+ * host names and address domains (accepted when the public-suffix list knows their
+ * suffix), order numbers, the parts of a structured header. Each reads its input once,
+ * so its time is linear in the input, whatever a sender writes (no regex here can
+ * backtrack: test/unit/redos.test.ts). Pure functions; test/unit/linear.test.ts states what each
+ * finds and refuses.
  */
+import { domainToASCII } from 'node:url'
+
+import { parse } from 'tldts'
+
 
 /** `s` without the trailing characters that are in `chars` (was `/[…]+$/`, quadratic on `!!!!…x`). */
 export function trimEnd(s: string, chars: string): string {
@@ -49,180 +54,125 @@ export function splitStructured(s: string, sep = ';'): string[] {
   return parts
 }
 
-const isAsciiAlnum = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z0-9]$/.test(c)
-const isAsciiLetter = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z]$/.test(c)
-const HOST_CHAR = /[A-Za-z0-9.-]/
+/** ASCII letters, digits, hyphen and dot: what a host name written in text is made of. */
+const isHostChar = (c: number): boolean =>
+  (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e
+const isAlnum = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)
 
-/** A DNS label as SHOWN_HOST took it: 1 to 63 of [A-Za-z0-9-], starting and ending with a letter or digit. */
-const isLabel = (s: string): boolean =>
-  s.length >= 1 && s.length <= 63 && isAsciiAlnum(s[0]) && isAsciiAlnum(s[s.length - 1]) && /^[A-Za-z0-9-]+$/.test(s)
+/** A DNS label: 1 to 63 characters, no hyphen at either end. */
+const isLabel = (label: string): boolean =>
+  label.length >= 1 && label.length <= 63 && !label.startsWith('-') && !label.endsWith('-')
 
-/** The leftmost suffix of a run of [A-Za-z0-9.-] that is a host name (labels, then a TLD of 2 to 24 letters). */
-function hostSuffix(run: string): string | undefined {
-  const segments = run.split('.')
-  const tld = segments[segments.length - 1]!
-  if (segments.length < 2 || tld.length < 2 || tld.length > 24 || ![...tld].every(isAsciiLetter)) return undefined
-  let k = segments.length - 1
-  while (k > 0 && isLabel(segments[k - 1]!)) k--
-  const tail = segments.slice(k)
-  // the label before the whole ones may be taken in part: from a letter or digit, at most 63 long
-  const before = k > 0 ? segments[k - 1]! : ''
-  let partial = ''
-  if (isAsciiAlnum(before[before.length - 1])) {
-    let p = Math.max(0, before.length - 63)
-    while (!isAsciiAlnum(before[p])) p++
-    partial = before.slice(p)
-  }
-  if (!partial && tail.length < 2) return undefined
-  return partial ? [partial, ...tail].join('.') : tail.join('.')
+/**
+ * `name` when it is a host under a public suffix that ICANN knows (the public-suffix list,
+ * through tldts): at least one label before the suffix, every label a DNS label, at most
+ * 253 characters. Unicode names are checked in their ASCII (xn--) form. Else undefined.
+ */
+export function knownHost(name: string): string | undefined {
+  if (!name || name.length > 253) return undefined
+  const ascii = /^[\x00-\x7f]*$/.test(name) ? name : domainToASCII(name)
+  if (!ascii || ascii.length > 253 || !ascii.split('.').every(isLabel)) return undefined
+  const p = parse(ascii, { allowPrivateDomains: false })
+  return p.isIcann && !p.isIp && p.domain ? name : undefined
+}
+
+/** `run` without dots and hyphens at either end (a sentence's full stop, a dash before a name). */
+function trimRun(run: string): string {
+  let i = 0
+  let j = run.length
+  while (i < j && !isAlnum(run.charCodeAt(i))) i++
+  while (j > i && !isAlnum(run.charCodeAt(j - 1))) j--
+  return run.slice(i, j)
 }
 
 /**
- * The first host name written in a text (`amazon.co.jp`, `https://www.example.com/…`),
- * as `/(?:https?:\/\/)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![a-z0-9.-])/i`
- * found it (polynomial on long runs of letters and dots).
+ * The first host name written in a text (`amazon.co.jp`, `https://www.example.com/…`,
+ * `Visit amazon.co.jp.`): the first run of ASCII letters, digits, dots and hyphens that,
+ * without dots and hyphens at its ends, is a host under an ICANN public suffix
+ * (knownHost). Refused: bare suffixes (`co.jp`), unknown endings (`index.html`,
+ * `example.c0m`, `shop.example`), IP addresses, runs with an empty or over-long label.
+ * One pass over the text, one suffix lookup per run.
  */
 export function firstHost(text: string): string | undefined {
   let i = 0
   while (i < text.length) {
-    if (!HOST_CHAR.test(text[i]!)) {
+    if (!isHostChar(text.charCodeAt(i))) {
       i++
       continue
     }
     let j = i
-    while (j < text.length && HOST_CHAR.test(text[j]!)) j++
-    const host = hostSuffix(text.slice(i, j))
-    if (host) return host
+    while (j < text.length && isHostChar(text.charCodeAt(j))) j++
+    const run = trimRun(text.slice(i, j))
+    if (run.includes('.') && knownHost(run)) return run
     i = j
   }
   return undefined
 }
 
-const LOCAL_CHAR = /^[\p{L}\p{N}._%+-]$/u
-const LABEL_CHAR = /^[\p{L}\p{N}-]$/u
-const LETTER = /^\p{L}$/u
+/** The characters of an address's local part (RFC 5322 atext and the dot, Unicode letters and digits as in RFC 6532). */
+const LOCAL_CHAR = /^[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]$/u
+/** The characters of a domain written in text: letters and digits of any script, hyphen, dot. */
+const DOMAIN_CHAR = /^[\p{L}\p{N}.-]$/u
 
 /**
- * The domain of the first e-mail address written in a text (a display name holding
- * an address), as `/[\p{L}\p{N}._%+-]{1,64}@((?:[\p{L}\p{N}-]{1,63}\.)+[\p{L}]{2,24})/u`
- * found it (polynomial on `.%.%.%…`). Characters are code points.
+ * The domain of the first e-mail address written in a text (a display name holding an
+ * address, `Amazon <support@amazon.co.jp>`): an `@` after a local-part character, then the
+ * longest run of letters, digits, dots and hyphens, without dots and hyphens at its ends,
+ * that is a host under an ICANN public suffix (knownHost; IDNs such as `例え.jp` too).
+ * Characters are code points; one pass, one suffix lookup per `@`.
  */
 export function addressDomainIn(text: string): string | undefined {
   const cps = [...text]
   for (let at = 1; at < cps.length; at++) {
     if (cps[at] !== '@' || !LOCAL_CHAR.test(cps[at - 1]!)) continue
-    // labels: maximal runs of 1 to 63 label characters, each followed by a dot
-    const labels: string[] = []
-    const after: number[] = []
-    let i = at + 1
-    for (;;) {
-      let j = i
-      while (j < cps.length && LABEL_CHAR.test(cps[j]!)) j++
-      if (j === i || j - i > 63 || cps[j] !== '.') break
-      labels.push(cps.slice(i, j).join(''))
-      i = j + 1
-      after.push(i)
-    }
-    // the TLD after as many labels as possible: 2 to 24 letters
-    for (let k = labels.length; k >= 1; k--) {
-      let n = 0
-      const start = after[k - 1]!
-      while (n < 24 && start + n < cps.length && LETTER.test(cps[start + n]!)) n++
-      if (n >= 2) return [...labels.slice(0, k), cps.slice(start, start + n).join('')].join('.')
-    }
+    let j = at + 1
+    while (j < cps.length && j - at <= 254 && DOMAIN_CHAR.test(cps[j]!)) j++
+    let domain = cps.slice(at + 1, j).join('')
+    while (domain.endsWith('.') || domain.endsWith('-')) domain = domain.slice(0, -1)
+    const host = domain.includes('.') ? knownHost(domain) : undefined
+    if (host) return host
+    at = j - 1
   }
   return undefined
 }
 
-const ID_CHAR = /[A-Za-z0-9-]/
-const DIGIT = /[0-9]/
+/** The most characters an order number has (UUID-sized references fit). */
+const ORDER_ID_MAX = 40
+const ORDER_ID_MIN = 5
 
 /**
- * The first thing in a text that can be an order number: 5 to 41 of [A-Za-z0-9-],
- * starting with a letter or digit, in a run that holds a digit; as
- * `/[#＃:：]?\s*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{4,40})/` found it.
+ * The order number that an order label points at (`注文番号: 250-1234567-1234567`,
+ * `order # d01-1234567-1234567`): the first token starting in `text[from, from + window)`
+ * that is ASCII letters and digits in groups joined by single hyphens, 5 to 40 characters
+ * long, with a digit in it. A token is a whole run of letters, digits and hyphens: an
+ * over-long run, or one with `--`, is no order number (not a prefix of one). One pass.
  */
-export function orderIdIn(text: string): string | undefined {
-  let i = 0
-  while (i < text.length) {
-    if (!ID_CHAR.test(text[i]!)) {
+export function orderIdIn(text: string, from = 0, window = 48): string | undefined {
+  const end = Math.min(text.length, from + window)
+  let i = from
+  while (i < end) {
+    const c = text.charCodeAt(i)
+    if (!isAlnum(c) && c !== 0x2d) {
       i++
       continue
     }
+    // a token runs to its end, also past the window (so that it is never cut)
     let j = i
-    while (j < text.length && ID_CHAR.test(text[j]!)) j++
-    let p = i
-    while (p < j && text[p] === '-') p++
-    if (j - p >= 5) {
-      let digit = false
-      for (let q = p; q < j && !digit; q++) digit = DIGIT.test(text[q]!)
-      if (digit) return text.slice(p, Math.min(j, p + 41))
+    while (j < text.length && j - i <= ORDER_ID_MAX + 2 && (isAlnum(text.charCodeAt(j)) || text.charCodeAt(j) === 0x2d)) j++
+    const token = trimRun(text.slice(i, j))
+    const whole = j >= text.length || !(isAlnum(text.charCodeAt(j)) || text.charCodeAt(j) === 0x2d)
+    if (
+      whole &&
+      token.length >= ORDER_ID_MIN &&
+      token.length <= ORDER_ID_MAX &&
+      !token.includes('--') &&
+      /[0-9]/.test(token)
+    ) {
+      return token
     }
+    // skip the rest of an over-long run
+    while (j < text.length && (isAlnum(text.charCodeAt(j)) || text.charCodeAt(j) === 0x2d)) j++
     i = j
   }
   return undefined
-}
-
-const BLOCK_CLOSE = /<\/(script|style|head)\s*>/gi
-
-/**
- * HTML with its script, style and head blocks each replaced by one space, as
- * `html.replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')` did (cubic on
- * `<style<style…` without an end tag): a block ends at the first end tag of its name.
- */
-export function stripBlocks(html: string): string {
-  const closes = new Map<string, { start: number; end: number }[]>()
-  for (const m of html.matchAll(BLOCK_CLOSE)) {
-    const name = m[1]!.toLowerCase()
-    const list = closes.get(name) ?? []
-    list.push({ start: m.index, end: m.index + m[0].length })
-    closes.set(name, list)
-  }
-  if (!closes.size) return html
-  const next = new Map<string, number>()
-  let out = ''
-  let from = 0
-  // a literal here is a new RegExp (and lastIndex) on each call
-  const open = /<(script|style|head)\b/gi
-  for (let m = open.exec(html); m; m = open.exec(html)) {
-    const name = m[1]!.toLowerCase()
-    const list = closes.get(name) ?? []
-    const contentStart = m.index + m[0].length
-    let k = next.get(name) ?? 0
-    while (k < list.length && list[k]!.start < contentStart) k++
-    next.set(name, k)
-    const close = list[k]
-    if (!close) continue // no end tag after it: left as written, as the regex left it
-    out += `${html.slice(from, m.index)} `
-    from = close.end
-    open.lastIndex = close.end
-  }
-  return out + html.slice(from)
-}
-
-/** The longest an anchor's attributes and its content may be, in characters. */
-const ANCHOR_MAX = 4000
-const ANCHOR_CLOSE = /<\/a\s*>/gi
-
-/**
- * The anchors of HTML, `<a …>…</a>`: their attributes and content, as
- * `/<a\b([^<>]{0,4000})>([\s\S]{0,4000}?)<\/a\s*>/gi` found them (quartic on `<a<a…`
- * without an end tag): the content ends at the first `</a>`, at most 4,000 characters on.
- */
-export function* anchorsIn(html: string): Generator<{ readonly attrs: string; readonly content: string }> {
-  const closes = [...html.matchAll(ANCHOR_CLOSE)].map((m) => ({ start: m.index, end: m.index + m[0].length }))
-  if (!closes.length) return
-  const open = /<a\b([^<>]*)>/gi
-  let k = 0
-  for (let m = open.exec(html); m; m = open.exec(html)) {
-    const contentStart = m.index + m[0].length
-    while (k < closes.length && closes[k]!.start < contentStart) k++
-    const close = closes[k]
-    if (!close || close.start - contentStart > ANCHOR_MAX) {
-      open.lastIndex = m.index + 1
-      continue
-    }
-    yield { attrs: m[1] ?? '', content: html.slice(contentStart, close.start) }
-    open.lastIndex = close.end
-  }
 }

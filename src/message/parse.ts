@@ -5,8 +5,11 @@
  */
 import PostalMime from 'postal-mime'
 
+import { decodeHTMLStrict } from 'entities'
+
 import { headerBlock } from '../shared/domain.js'
-import { anchorsIn, stripBlocks, trimEnd } from './find.js'
+import { trimEnd } from './find.js'
+import { readHtml } from './html.js'
 
 export interface Mailbox {
   readonly name: string
@@ -17,13 +20,13 @@ export interface Mailbox {
 
 /** A link as the reader meets it: where it goes and, for an HTML anchor, the text shown. */
 export interface Link {
-  /** the URL as written (entities decoded) */
+  /** the URL as written (character references decoded) */
   readonly url: string
   /** lowercase scheme without the colon: http, https, mailto… */
   readonly scheme: string
   /** lowercase host in ASCII (IDNs as xn--), '' when the URL has none */
   readonly host: string
-  /** the visible text of an HTML anchor */
+  /** the text an HTML link shows: an anchor's text (or, when it shows none, its images' alt), an area's alt */
   readonly text?: string
   readonly source: 'html' | 'text'
 }
@@ -85,62 +88,49 @@ type PmAddress = { name: string; address?: string; group?: { name: string; addre
 const flatten = (list: readonly PmAddress[] | undefined): Mailbox[] =>
   (list ?? []).flatMap((a): PmAddress[] => (a.group ? a.group : [a])).flatMap((a) => mailbox(a) ?? [])
 
-const ENTITIES: Readonly<Record<string, string>> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", yen: '¥' }
-
-/** HTML character references decoded (named ones that matter for text and URLs, and numeric ones). */
-export function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,6});/gi, (whole, ref: string) => {
-    if (ref[0] !== '#') return ENTITIES[ref.toLowerCase()] ?? whole
-    const n = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1))
-    return n > 0 && n <= 0x10ffff && !(n >= 0xd800 && n <= 0xdfff) ? String.fromCodePoint(n) : '\ufffd'
-  })
-}
-
-/** A rough text rendering of HTML, enough to match phrases in it. */
-export function htmlToText(html: string): string {
-  return decodeEntities(
-    stripBlocks(html)
-      .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d)>/gi, '\n')
-      .replace(/<[^<>]{0,2000}>/g, ' '),
-  )
-}
-
 /** One URL: its scheme and ASCII host, or undefined when it does not parse. */
 function parseUrl(url: string): { scheme: string; host: string } | undefined {
   const candidate = /^www\./i.test(url) ? `http://${url}` : url
-  try {
-    const u = new URL(candidate)
-    return { scheme: u.protocol.slice(0, -1).toLowerCase(), host: u.hostname.replace(/^\[|\]$/g, '').toLowerCase() }
-  } catch {
-    return undefined
-  }
+  // URL.parse: null for what does not parse (a relative URL, most often), without an exception to pay for
+  const u = URL.parse(candidate)
+  return u ? { scheme: u.protocol.slice(0, -1).toLowerCase(), host: u.hostname.replace(/^\[|\]$/g, '').toLowerCase() } : undefined
 }
 
-const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i
 const TEXT_URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`{}|\\^\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]{1,2000}/gi
 
-/** The links of a message: HTML anchors with their visible text, then URLs written in its text (plain, or HTML rendered). */
-export function extractLinks(html: string | undefined, text: string): Link[] {
+/** Collects links, at most MAX_LINKS, each (URL, source, text) once; `add` says whether it takes more. */
+function linkList(): { links: Link[]; add: (raw: string, source: Link['source'], shown?: string) => boolean } {
   const links: Link[] = []
   const seen = new Set<string>()
-  const add = (raw: string, source: Link['source'], shown?: string): void => {
-    if (links.length >= MAX_LINKS) return
-    const url = trimEnd(decodeEntities(raw.trim()), ').,;:!?]')
+  const add = (raw: string, source: Link['source'], shown?: string): boolean => {
+    if (links.length >= MAX_LINKS) return false
+    const url = trimEnd(raw.trim(), ').,;:!?]')
     const parsed = parseUrl(url)
-    if (!parsed) return
+    if (!parsed) return true
     const key = `${source}\0${url}\0${shown ?? ''}`
-    if (seen.has(key)) return
+    if (seen.has(key)) return true
     seen.add(key)
     links.push({ url, ...parsed, source, ...(shown ? { text: shown } : {}) })
+    return links.length < MAX_LINKS
   }
-  if (html) {
-    for (const a of anchorsIn(html)) {
-      const href = HREF.exec(a.attrs)
-      const target = href?.[1] ?? href?.[2] ?? href?.[3]
-      if (target) add(target, 'html', htmlToText(a.content).replace(/\s+/g, ' ').trim() || undefined)
-    }
-  }
-  for (const m of text.matchAll(TEXT_URL)) add(m[0], 'text')
+  return { links, add }
+}
+
+/** Reads HTML once: its text (when `wantText`) and its links into `add`. */
+function readHtmlLinks(html: string, add: ReturnType<typeof linkList>['add'], wantText: boolean): string {
+  return readHtml(html, (l) => add(l.href, 'html', l.text), wantText)
+}
+
+/** URLs written in text; character references in them decoded, as a text rendering of HTML may have left them. */
+function addTextUrls(text: string, add: ReturnType<typeof linkList>['add']): void {
+  for (const m of text.matchAll(TEXT_URL)) if (!add(decodeHTMLStrict(m[0]), 'text')) return
+}
+
+/** The links of a message: those of its HTML with their visible text, then URLs written in its text (plain, or HTML rendered). */
+export function extractLinks(html: string | undefined, text: string): Link[] {
+  const { links, add } = linkList()
+  if (html) readHtmlLinks(html, add, false)
+  addTextUrls(text, add)
   return links
 }
 
@@ -169,13 +159,17 @@ export async function readMessage(raw: Buffer, maxBytes: number): Promise<Messag
     }))
   }
   const fromList = flatten(email.from ? [email.from as PmAddress] : [])
-  const text = email.text?.trim() ? email.text : email.html ? htmlToText(email.html) : ''
+  const plain = email.text?.trim() ? email.text : undefined
+  const { links, add } = linkList()
+  const rendered = email.html ? readHtmlLinks(email.html, add, plain === undefined) : ''
+  const text = plain ?? rendered
+  addTextUrls(text, add)
   return {
     subject: email.subject ?? '',
     from: fromList[0],
     replyTo: flatten(email.replyTo as PmAddress[] | undefined),
     text,
-    links: extractLinks(email.html, text),
+    links,
     authResults: email.headers.filter((h) => h.key === 'authentication-results').map((h) => h.value),
     ...listDomainOf(email.headers),
     attachments: email.attachments

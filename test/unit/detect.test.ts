@@ -178,6 +178,24 @@ const cases: Case[] = [
     must: ['LINK_TEXT_MISMATCH', 'LINK_IP', 'LINK_HTTP', 'BRAND_PROMISE_HTTPS', 'LINK_OFF_BRAND'],
   },
   {
+    name: 'link text behind a > in a quoted attribute and named references (amazon&period;co&period;jp) is read',
+    from: mailbox('Amazon.co.jp', 'account@amazon.co.jp'),
+    subject: 'お支払い方法の更新',
+    html: '<p>お支払い方法を更新してください。</p><a title="x>y" href="https://evil.example/x">amazon&period;co&period;jp</a>',
+    must: ['LINK_TEXT_MISMATCH', 'LINK_OFF_BRAND', 'LINK_NO_BRAND_LINK'],
+  },
+  {
+    name: 'a brand link inside a comment is not there; a form action and an area href are links',
+    from: mailbox('Amazon.co.jp', 'account@amazon.co.jp'),
+    subject: 'お支払い方法の更新',
+    html:
+      '<p>お支払い方法を更新してください。</p><!-- <a href="https://www.amazon.co.jp/">Amazon</a> -->' +
+      '<form action="https://evil.example/login"><input name="card"></form>' +
+      '<map name="m"><area href="https://other.example/" alt="www.amazon.co.jp"></map>',
+    must: ['LINK_OFF_BRAND', 'LINK_NO_BRAND_LINK', 'LINK_TEXT_MISMATCH'],
+    mustNot: ['LINK_ALL_ON_BRAND'],
+  },
+  {
     name: 'an off-brand link beside the brand\'s own: off brand, but the brand is linked once',
     from: mailbox('三井住友カード', 'info@smbc-card.com'),
     subject: '【三井住友カード】ご利用確認のお願い',
