@@ -12,3 +12,5 @@ for (const [name, def] of Object.entries(symbols.SYMBOLS)) {
 }
 console.log('\nComposites:\n')
 for (const c of symbols.COMPOSITES) console.log(`- \`${c.when}\` removes ${c.removes.map((s) => `\`${s}\``).join(', ')}: ${c.why}.`)
+console.log('\nFloors (the verdict of a notice is at least this, whatever the score):\n')
+for (const f of symbols.FLOORS) console.log(`- \`${f.when}\`: at least \`${f.verdict}\`: ${f.why}.`)

@@ -19,6 +19,8 @@ export interface ScanOptions {
   readonly authservId: string
   /** DNS for mailauth; absent means offline: no query at all */
   readonly resolve?: ResolveFn
+  /** the scan time, for the registry's incidents in force (default: now) */
+  readonly now?: Date
 }
 
 export interface ScanResult {
@@ -58,7 +60,7 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
     timings.auth = authMs
 
     const t0 = performance.now()
-    const result = decide(facts, auth, settings, ctx.sender)
+    const result = decide(facts, auth, settings, ctx.sender, opts.now ?? new Date())
     timings.detect = since(t0)
     return { ...result, auth, timings }
   } catch (err) {
@@ -85,8 +87,9 @@ export function decide(
   auth: AuthFacts,
   settings: Settings,
   envelopeFrom?: string,
+  now?: Date,
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
-  const { context, hits: found } = detect(facts, auth, settings, envelopeFrom)
+  const { context, hits: found } = detect(facts, auth, settings, envelopeFrom, now)
   const { kind, claim, fromDomain, isNotice } = context
   if (facts.truncated) {
     found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${MAX_PARTS}` : String(settings.limits.max_scan_bytes)] })
@@ -94,7 +97,8 @@ export function decide(
   const hits = applyComposites(found)
   const score = scoreHits(hits, settings.scores)
   return {
-    verdict: verdictOf(isNotice, score, hits, settings.thresholds),
+    // mail in the name of a brand with an incident in force is judged whatever its wording
+    verdict: verdictOf(isNotice || hits.some((h) => h.symbol === 'BRAND_INCIDENT'), score, hits, settings.thresholds),
     brand: claim?.brand.id,
     kind: kind?.kind,
     score,

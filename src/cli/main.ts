@@ -4,12 +4,15 @@
  * 1 when a file could not be read or scanned, 2 for a usage error.
  */
 import fs from 'node:fs'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 
 import { type Io, UsageError, stdio } from './io.js'
 import { adminFolder, authservIdFor, configFor, harakaMe, resolverFor } from '../config/sources.js'
 import { type Settings, harakaSource, isServerSpec, loadSettings } from '../config/settings.js'
 import { QUARANTINE_USAGE, quarantineCommand } from './quarantine.js'
+import { INCIDENTS_USAGE, incidentsCommand } from './incidents.js'
+import { PACKAGE_ROOT } from '../config/sources.js'
 import type { ScanResult } from '../scan.js'
 
 
@@ -32,7 +35,25 @@ Options:
   -h, --help          this text
 `
 
+const MAIN_USAGE = `Usage: shop-notice COMMAND [options]
+
+Commands:
+  scan FILE...        scan .eml files exactly as the Haraka plugin would
+  quarantine COMMAND  list, show, release, delete or purge held messages
+  incidents           the registry's incidents (announced leaks) in force
+
+  shop-notice COMMAND --help    the options of one command
+  shop-notice --version         the package version
+  shop-notice --help            this text, and every command's usage
+`
+
 export { guardStdout } from './io.js'
+
+/** The version of the installed package (its package.json). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown }
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown'
+}
 
 function formatLine(file: string, r: ScanResult): string {
   const signals = [...new Set(r.hits.map((h) => h.symbol))].join(',') || '-'
@@ -145,11 +166,16 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   const [command, ...rest] = argv
   if (command === 'scan') return scanCommand(rest, io)
   if (command === 'quarantine') return quarantineCommand(rest, io)
+  if (command === 'incidents') return incidentsCommand(rest, io)
   if (command === '-h' || command === '--help' || command === 'help') {
-    io.out(`${USAGE}\n${QUARANTINE_USAGE}`)
+    io.out(`${MAIN_USAGE}\n${USAGE}\n${QUARANTINE_USAGE}\n${INCIDENTS_USAGE}`)
+    return 0
+  }
+  if (command === '-V' || command === '--version' || command === 'version') {
+    io.out(`shop-notice ${packageVersion()}`)
     return 0
   }
   io.err(command ? `shop-notice: unknown command: ${command}` : 'shop-notice: no command given')
-  io.err(USAGE)
+  io.err(MAIN_USAGE)
   return 2
 }

@@ -26,6 +26,8 @@ export interface Context {
   readonly knowledge: Knowledge
   /** MAIL FROM, when known */
   readonly envelopeFrom?: string
+  /** when the message is scanned (the registry's incidents in force then); absent: none is */
+  readonly now?: Date
   readonly kind?: KindClaim
   readonly sender: SenderBrands
   readonly fromDomain?: string
@@ -39,7 +41,7 @@ export interface Context {
 export type Detector = (c: Context) => Hit[]
 
 /** The kind, the claim and the lookalikes, decided once for every detector. */
-export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowledge, envelopeFrom?: string): Context {
+export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowledge, envelopeFrom?: string, now?: Date): Context {
   const { phrases: book, domains } = knowledge
   const kind = detectKind(facts, book)
   const sender = senderBrands(facts, knowledge.registry, !!kind)
@@ -50,5 +52,5 @@ export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowl
   const claim = claimBrand({ sender, facts, isNotice: !!kind, forwarded, imitated, domains, leadChars: book.lead_chars })
   // a message imitating a brand's domain speaks for the shop whatever its words
   const isNotice = !!kind || claimMakesNotice(claim) || imitatedBrand(looks) !== undefined
-  return { facts, auth, knowledge, envelopeFrom, kind, sender, fromDomain, looks, claim, isNotice }
+  return { facts, auth, knowledge, envelopeFrom, ...(now ? { now } : {}), kind, sender, fromDomain, looks, claim, isNotice }
 }

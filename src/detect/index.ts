@@ -12,6 +12,7 @@ import { brandDetector } from './claim.js'
 import { contentDetector } from './content.js'
 import { type Context, type Detector, type Knowledge, contextOf } from './context.js'
 import { domainDetector } from './domain.js'
+import { incidentHits } from './incident.js'
 import { linkDetector } from './link.js'
 import { senderDetector } from './sender.js'
 
@@ -29,8 +30,18 @@ const DETECTORS: readonly Detector[] = [
   contentDetector,
 ]
 
-/** Runs the detectors over one message: the context they shared, and their hits in order. */
-export function detect(facts: MessageFacts, auth: AuthFacts, knowledge: Knowledge, envelopeFrom?: string): { context: Context; hits: Hit[] } {
-  const context = contextOf(facts, auth, knowledge, envelopeFrom)
-  return { context, hits: DETECTORS.flatMap((d) => d(context)) }
+/**
+ * Runs the detectors over one message: the context they shared, and their hits in order;
+ * then the brand's promises and incidents, which read what the others found (incident.ts).
+ */
+export function detect(
+  facts: MessageFacts,
+  auth: AuthFacts,
+  knowledge: Knowledge,
+  envelopeFrom?: string,
+  now?: Date,
+): { context: Context; hits: Hit[] } {
+  const context = contextOf(facts, auth, knowledge, envelopeFrom, now)
+  const hits = DETECTORS.flatMap((d) => d(context))
+  return { context, hits: [...hits, ...incidentHits(context, hits)] }
 }

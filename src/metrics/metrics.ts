@@ -56,6 +56,18 @@ class DnsTotals {
   }
 }
 
+/** The incidents a scan's hits name, each once: [brand, since]. */
+export function incidentsHit(result: Pick<ScanResult, 'hits'>): [string, string][] {
+  const seen = new Map<string, [string, string]>()
+  for (const h of result.hits) {
+    if (h.symbol !== 'BRAND_INCIDENT' && h.symbol !== 'BRAND_INCIDENT_DATA_REQUEST') continue
+    const brand = h.options[0]
+    const since = h.options.find((o) => o.startsWith('since='))?.slice('since='.length)
+    if (brand && since) seen.set(`${brand}\n${since}`, [brand, since])
+  }
+  return [...seen.values()]
+}
+
 /** One process's figures. */
 export class ShopNoticeMetrics {
   readonly registry = new Registry()
@@ -66,6 +78,7 @@ export class ShopNoticeMetrics {
   readonly #actions: Counter<'action'>
   readonly #duration: Histogram<'step'>
   readonly #reloads: Counter<'result'>
+  readonly #incidents: Counter<'brand' | 'since'>
 
   /** `resolverOf` gives the resolver in use now (it changes when a reload changes the DNS settings). */
   constructor(resolverOf: () => CachedResolver | undefined) {
@@ -97,6 +110,12 @@ export class ShopNoticeMetrics {
       name: `${PREFIX}config_reloads_total`,
       help: 'Configuration reloads after a file changed, by result (failed: the last good configuration stayed)',
       labelNames: ['result'],
+      registers,
+    })
+    this.#incidents = new Counter({
+      name: `${PREFIX}incident_hits_total`,
+      help: 'Messages in the name of a brand with an incident in force (BRAND_INCIDENT, BRAND_INCIDENT_DATA_REQUEST), by brand and the incident\'s since day',
+      labelNames: ['brand', 'since'],
       registers,
     })
     const dnsCounter = (name: string, help: string, pick: (t: ResolverTotals) => number): Counter =>
@@ -140,6 +159,7 @@ export class ShopNoticeMetrics {
     this.#scanned.inc()
     this.#verdicts.labels(result.verdict, result.brand ?? '-', result.kind ?? '-').inc()
     for (const h of result.hits) this.#signals.labels(h.symbol).inc()
+    for (const [brand, since] of incidentsHit(result)) this.#incidents.labels(brand, since).inc()
     this.#actions.labels(action).inc()
     // a failed scan's step times say nothing about the steps: only its total counts
     if (result.verdict !== 'error') {

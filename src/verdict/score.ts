@@ -1,7 +1,7 @@
 /**
  * From hits to a verdict, and from a verdict to an action. Pure.
  */
-import { COMPOSITES, type Hit, type SymbolName } from './symbols.js'
+import { COMPOSITES, FLOORS, type Hit, type SymbolName } from './symbols.js'
 
 export const VERDICTS = ['none', 'notice', 'verified', 'suspicious', 'spoofed', 'error'] as const
 export type Verdict = (typeof VERDICTS)[number]
@@ -53,9 +53,20 @@ export function applyComposites(hits: readonly Hit[]): Hit[] {
   return out
 }
 
+/** The strongest verdict the declared floors (symbols.ts FLOORS) of these hits demand. */
+export function floorOf(hits: readonly Hit[]): 'suspicious' | 'spoofed' | undefined {
+  let floor: 'suspicious' | 'spoofed' | undefined
+  for (const f of FLOORS) {
+    if (!hits.some((h) => h.symbol === f.when)) continue
+    if (f.verdict === 'spoofed') return 'spoofed'
+    floor = f.verdict
+  }
+  return floor
+}
+
 /**
- * `none` unless the message claims to be a notice; then by thresholds; below them,
- * `verified` only when the claimed brand authenticated.
+ * `none` unless the message claims to be a notice; then by thresholds and the declared
+ * floors (FLOORS); below them, `verified` only when the claimed brand authenticated.
  */
 export function verdictOf(
   isNotice: boolean,
@@ -65,7 +76,9 @@ export function verdictOf(
 ): Exclude<Verdict, 'error'> {
   if (!isNotice) return 'none'
   if (score >= thresholds.spoofed) return 'spoofed'
-  if (score >= thresholds.suspicious) return 'suspicious'
+  const floor = floorOf(hits)
+  if (floor === 'spoofed') return 'spoofed'
+  if (score >= thresholds.suspicious || floor === 'suspicious') return 'suspicious'
   if (hits.some((h) => h.symbol === 'BRAND_AUTHENTICATED')) return 'verified'
   return 'notice'
 }

@@ -94,6 +94,30 @@ export const SYMBOLS = {
     score: 3,
     description: 'The notice shows an order number that does not have the shape of the claimed brand\'s order numbers.',
   },
+  BRAND_INCIDENT: {
+    group: 'BRAND',
+    score: 3,
+    description:
+      'The message speaks in the name of a brand with an incident in force (registry `incidents:`: its display name, a domain imitating it, or a notice naming it) and that brand did not authenticate it: at least `suspicious`, whatever the score (options: brand, since, leaked).',
+  },
+  BRAND_INCIDENT_DATA_REQUEST: {
+    group: 'BRAND',
+    score: 6,
+    description:
+      'A request for card data or credentials (CONTENT_CARD_DATA_REQUEST, CONTENT_CREDENTIAL_REQUEST) in the name of a brand with an incident in force: `spoofed`, even from the brand\'s own authenticated domain (options: brand, since, what was asked).',
+  },
+  BRAND_PROMISE_CARD_DATA: {
+    group: 'BRAND',
+    score: 3,
+    description:
+      'A request for card data (CONTENT_CARD_DATA_REQUEST) in the name of a brand that promises `card_data: never`: at least `suspicious`, even from the brand\'s own domain.',
+  },
+  BRAND_PROMISE_CREDENTIALS: {
+    group: 'BRAND',
+    score: 2,
+    description:
+      'A request for a password, PIN or security code (CONTENT_CREDENTIAL_REQUEST) in the name of a brand that promises `credentials: never`: at least `suspicious`, even from the brand\'s own domain.',
+  },
   DOMAIN_LOOKALIKE_FROM: {
     group: 'DOMAIN',
     score: 6,
@@ -257,6 +281,19 @@ export const COMPOSITES: readonly { readonly when: SymbolName; readonly removes:
     ],
     why: 'the brand authenticated the message: its own trackers, redirectors, reply addresses, call centre numbers and documents are not held against it',
   },
+]
+
+/**
+ * Floors, declared: when `when` fired, the verdict of a notice is at least `verdict`,
+ * whatever the score (the score stays the sum of the weights, as written in X-Shop-Notice).
+ * A promise or an incident in force is the brand's own word: no weighing makes a request it
+ * ruled out look genuine.
+ */
+export const FLOORS: readonly { readonly when: SymbolName; readonly verdict: 'suspicious' | 'spoofed'; readonly why: string }[] = [
+  { when: 'BRAND_INCIDENT', verdict: 'suspicious', why: 'mail in the name of a brand whose data leaked, not authenticated by it' },
+  { when: 'BRAND_INCIDENT_DATA_REQUEST', verdict: 'spoofed', why: 'after a leak, a request for card data or credentials in the brand\'s name is the phishing the leak enables' },
+  { when: 'BRAND_PROMISE_CARD_DATA', verdict: 'suspicious', why: 'the brand says it never asks for card data by mail' },
+  { when: 'BRAND_PROMISE_CREDENTIALS', verdict: 'suspicious', why: 'the brand says it never asks for passwords, PINs or security codes by mail' },
 ]
 
 /** One detector hit: a symbol and the options that explain it (`amazon:dmarc=fail`). */

@@ -98,14 +98,89 @@ t.test('an unreadable file exits 1, the others are still scanned', async (t) => 
 })
 
 t.test('usage errors exit 2', async (t) => {
-  for (const args of [[], ['scan'], ['scan', '--bogus', 'x.eml'], ['frobnicate'], ['scan', '--dns', 'resolver.example', 'x.eml'], ['scan', '--offline', '--dns', '127.0.0.1', 'x.eml']]) {
+  for (const args of [['scan'], ['scan', '--bogus', 'x.eml'], ['scan', '--dns', 'resolver.example', 'x.eml'], ['scan', '--offline', '--dns', '127.0.0.1', 'x.eml']]) {
     const r = await cli(args, dir)
     t.equal(r.code, 2, args.join(' '))
     t.match(r.stderr, /Usage: shop-notice scan/)
   }
+  for (const args of [[], ['frobnicate'], ['--bogus']]) {
+    const r = await cli(args, dir)
+    t.equal(r.code, 2, args.join(' '))
+    t.match(r.stderr, /Usage: shop-notice COMMAND/)
+    t.match(r.stderr, /incidents/)
+    t.equal(r.stdout, '')
+  }
+  for (const args of [['incidents', 'extra'], ['incidents', '--at', 'yesterday'], ['incidents', '--bogus']]) {
+    const r = await cli(args, dir)
+    t.equal(r.code, 2, args.join(' '))
+    t.match(r.stderr, /Usage: shop-notice incidents/)
+  }
   const help = await cli(['scan', '--help'], dir)
   t.equal(help.code, 0)
   t.match(help.stdout, /--offline/)
+})
+
+t.test('--version prints the package version, --help every command', async (t) => {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+  for (const flag of ['--version', '-V']) {
+    const r = await cli([flag], dir)
+    t.equal(r.code, 0, flag)
+    t.equal(r.stdout, `shop-notice ${pkg.version}\n`, flag)
+  }
+  for (const flag of ['--help', '-h', 'help']) {
+    const r = await cli([flag], dir)
+    t.equal(r.code, 0, flag)
+    for (const usage of ['Usage: shop-notice COMMAND', 'Usage: shop-notice scan', 'Usage: shop-notice quarantine', 'Usage: shop-notice incidents']) {
+      t.ok(r.stdout.includes(usage), `${flag}: ${usage}`)
+    }
+    t.match(r.stdout, /--version/)
+    t.equal(r.stderr, '')
+  }
+  const one = await cli(['incidents', '--help'], dir)
+  t.equal(one.code, 0)
+  t.match(one.stdout, /--all/)
+})
+
+t.test('incidents lists the incidents in force, from the admin\'s registry', async (t) => {
+  const admin = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-cli-incidents-'))
+  t.teardown(() => fs.rmSync(admin, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(admin, 'config'))
+  fs.writeFileSync(
+    path.join(admin, 'config', 'shop-notice.retailers.yaml'),
+    [
+      'retailers:',
+      '  leakyshop:',
+      '    names: [LeakyShop]',
+      '    sending_domains: [leakyshop.example]',
+      '    incidents:',
+      '      - { since: 2026-03-01, days: 90, leaked: [card, email], note: "card data\tof 2,000 customers" }',
+      '      - { since: 2024-01-10, until: 2024-06-30, leaked: [password] }',
+      '  calmshop:',
+      '    names: [CalmShop]',
+      '    sending_domains: [calmshop.example]',
+      '',
+    ].join('\n'),
+  )
+  const inForce = await cli(['incidents', '--config', admin, '--at', '2026-04-15'], dir)
+  t.equal(inForce.code, 0, inForce.stderr)
+  t.same(inForce.stdout.trim().split('\n').map((l) => l.split('\t')), [
+    ['leakyshop', '2026-03-01', '2026-05-29', 'in-force', 'card,email', 'card data of 2,000 customers'],
+  ])
+  const all = await cli(['incidents', '--config', admin, '--at', '2026-04-15', '--all', '--json'], dir)
+  t.equal(all.code, 0)
+  t.same(all.stdout.trim().split('\n').map((l) => JSON.parse(l)), [
+    { brand: 'leakyshop', since: '2024-01-10', until: '2024-06-30', status: 'ended', leaked: ['password'] },
+    { brand: 'leakyshop', since: '2026-03-01', until: '2026-05-29', status: 'in-force', leaked: ['card', 'email'], note: 'card data\tof 2,000 customers' },
+  ])
+  const later = await cli(['incidents', '--config', admin, '--at', '2026-05-30T00:00:00Z'], dir)
+  t.equal(later.code, 0)
+  t.equal(later.stdout, '')
+  t.match(later.stderr, /no incident in force/)
+  const before = await cli(['incidents', '--config', admin, '--at', '2026-02-28', '--all'], dir)
+  t.match(before.stdout, /leakyshop\t2026-03-01\t2026-05-29\tupcoming\t/)
+  const none = await cli(['incidents', '--all'], dir)
+  t.equal(none.code, 0)
+  t.match(none.stderr, /declares no incidents/)
 })
 
 t.test('an invalid configuration is reported with file and key', async (t) => {
