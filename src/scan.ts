@@ -6,6 +6,7 @@
  */
 import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage } from './auth/authenticate.js'
 import { trustedAuthResults } from './auth/results.js'
+import { relayTrusted } from './auth/trust.js'
 import type { Settings } from './config/settings.js'
 import { claimAwaitsDns, detect } from './detect/index.js'
 import { MAX_PARTS, type MessageFacts, readMessage } from './message/parse.js'
@@ -21,6 +22,12 @@ export interface ScanOptions {
   readonly resolve?: ResolveFn
   /** the scan time, for the registry's incidents in force (default: now) */
   readonly now?: Date
+  /**
+   * The Authentication-Results values as the message was received, topmost first (the plugin:
+   * Haraka renames them before plugins run). Read only when the client is one of `[auth]
+   * trusted_relays`; absent, those of the message's own header are read.
+   */
+  readonly receivedAuthResults?: readonly string[]
 }
 
 export interface ScanResult {
@@ -51,9 +58,19 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
   const timings = { auth: 0, parse: 0, detect: 0 }
   try {
     const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes))
-    const authenticating = opts.resolve
-      ? timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId))
-      : parsing.then(([facts]) => [trustedAuthResults(facts.authResults, settings.auth.trusted_authserv_ids) ?? UNAVAILABLE, 0] as const)
+    const { trusted_authserv_ids: trustedIds, trusted_arc_sealers: sealers } = settings.auth
+    const checking = (): Promise<readonly [AuthFacts, number]> => timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId, sealers))
+    // a trusted gateway's own results stand for ours: it saw the sender, we see only the gateway
+    const relayed = relayTrusted(ctx.ip, settings.auth.trusted_relays) && trustedIds.length > 0
+    const authenticating: Promise<readonly [AuthFacts, number]> = relayed
+      ? (opts.receivedAuthResults ? Promise.resolve(opts.receivedAuthResults) : parsing.then(([facts]) => facts.authResults)).then((values): Promise<readonly [AuthFacts, number]> | readonly [AuthFacts, number] => {
+          const upstream = trustedAuthResults(values, trustedIds, 'relay')
+          if (upstream) return [upstream, 0] as const
+          return opts.resolve ? checking() : ([UNAVAILABLE, 0] as const)
+        })
+      : opts.resolve
+        ? checking()
+        : parsing.then(([facts]) => [trustedAuthResults(facts.authResults, trustedIds) ?? UNAVAILABLE, 0] as const)
     const [[facts, parseMs], [authFacts, authMs]] = await Promise.all([parsing, authenticating])
     auth = authFacts
     timings.parse = parseMs

@@ -8,7 +8,8 @@ import { authenticate } from 'mailauth'
 
 import { registrableDomain } from '../shared/domain.js'
 import type { ResolveFn } from './resolver.js'
-import { headerSafe } from './results.js'
+import { factsFromAuthResults, headerSafe } from './results.js'
+import { sealerTrusted } from './trust.js'
 
 export interface DkimFact {
   readonly result: string
@@ -29,6 +30,12 @@ export interface AuthFacts {
     readonly policy?: string
   }
   readonly arc: { readonly result: string }
+  /**
+   * Whose recorded results these are, when not our own check: `relay <authserv-id>` (a trusted
+   * gateway's Authentication-Results), `arc i=<n> d=<sealer>` (a trusted ARC sealer's), or
+   * `header <authserv-id>` (an offline scan's trusted Authentication-Results)
+   */
+  readonly via?: string
   /** RFC 8601 resinfo fragments, `spf=pass smtp.mailfrom=…`, in the order spf, dkim, dmarc, arc */
   readonly fragments: readonly string[]
 }
@@ -83,6 +90,7 @@ export async function authenticateMessage(
   ctx: SmtpContext,
   resolver: ResolveFn,
   authservId: string,
+  trustedSealers: readonly string[] = [],
 ): Promise<AuthFacts> {
   const res = await authenticate(withCrlf(raw), {
     ip: ctx.ip,
@@ -123,6 +131,14 @@ export async function authenticateMessage(
   const arc = res.arc || undefined
   fragments.push(arc?.info ? headerSafe(arc.info) : 'arc=none')
 
+  // a valid ARC chain whose newest seal a trusted sealer made: judged on what that sealer
+  // recorded (RFC 8617 7.2), while our header still says what we found ourselves
+  const sealed = arc?.status.result === 'pass' ? sealedBy(arc) : undefined
+  if (sealed && sealerTrusted(sealed.domain, trustedSealers) && sealed.recorded) {
+    const recorded = factsFromAuthResults(sealed.recorded)
+    return { ...recorded, arc: { result: 'pass' }, via: `arc i=${sealed.instance} d=${sealed.domain}`, fragments }
+  }
+
   // mailauth reports spf first and dkim next in its own header; RFC 8601 leaves the order free,
   // ours is the one INTERFACE.md documents: spf, dkim, dmarc, arc
   return {
@@ -133,6 +149,30 @@ export async function authenticateMessage(
     arc: { result: arc?.status.result ?? 'none' },
     fragments,
   }
+}
+
+interface ArcLink {
+  readonly i?: number
+  readonly 'arc-seal'?: { readonly parsed?: { readonly d?: { readonly value?: unknown } } }
+  readonly 'arc-authentication-results'?: { readonly original?: unknown }
+}
+
+/**
+ * The newest ARC set of a chain mailauth validated: its instance, the seal's signing domain
+ * and the ARC-Authentication-Results value that sealer recorded (`authserv-id; spf=… dkim=…`,
+ * without the `i=N;` tag). mailauth keeps the chain on the result as a non-enumerable property.
+ */
+function sealedBy(arc: object): { instance: number; domain: string; recorded?: string } | undefined {
+  const chain = (arc as { chain?: unknown }).chain
+  if (!Array.isArray(chain) || !chain.length) return undefined
+  const last = chain.at(-1) as ArcLink
+  const domain = last['arc-seal']?.parsed?.d?.value
+  if (typeof last.i !== 'number' || typeof domain !== 'string') return undefined
+  const original = last['arc-authentication-results']?.original
+  const line = Buffer.isBuffer(original) ? original.toString('utf8') : typeof original === 'string' ? original : undefined
+  // `ARC-Authentication-Results: i=1; mx.sealer.example; spf=pass …`
+  const m = line === undefined ? null : /^[^:]*:\s*i\s*=\s*\d+\s*;([\s\S]*)$/i.exec(line)
+  return { instance: last.i, domain: domain.toLowerCase(), ...(m?.[1]?.trim() ? { recorded: m[1].trim() } : {}) }
 }
 
 /** The registrable domain that aligned DMARC passed for, or undefined. */

@@ -135,12 +135,36 @@ export function factsFromAuthResults(value: string): AuthFacts {
   }
 }
 
-/** The first (topmost, so most recent) Authentication-Results header written by a trusted authserv-id. */
-export function trustedAuthResults(values: readonly string[], trusted: readonly string[]): AuthFacts | undefined {
+/**
+ * The first (topmost, so most recent) Authentication-Results header written by a trusted
+ * authserv-id; `via` says whose (`header mx.example`, `relay mx.example`).
+ */
+export function trustedAuthResults(values: readonly string[], trusted: readonly string[], via = 'header'): AuthFacts | undefined {
   if (!trusted.length) return undefined
   const ids = new Set(trusted.map((t) => t.toLowerCase()))
   const value = values.find((v) => ids.has(authservIdOf(v)))
-  return value === undefined ? undefined : factsFromAuthResults(value)
+  return value === undefined ? undefined : { ...factsFromAuthResults(value), via: `${via} ${authservIdOf(value)}` }
+}
+
+/**
+ * The values of the Authentication-Results fields of a header block, topmost first, folds
+ * kept: read from the message as it was received (Haraka renames them before plugins run).
+ */
+export function authResultsInHeader(head: string): string[] {
+  const out: string[] = []
+  let current: string | undefined
+  for (const line of head.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line)) {
+      if (current !== undefined) current += `\n${line}`
+      continue
+    }
+    if (current !== undefined) out.push(current)
+    current = undefined
+    const colon = line.indexOf(':')
+    if (colon > 0 && line.slice(0, colon).trimEnd().toLowerCase() === 'authentication-results') current = line.slice(colon + 1).trimStart()
+  }
+  if (current !== undefined) out.push(current)
+  return out
 }
 
 /** The longest resinfo we write, so that `\t<resinfo>;` stays far within RFC 5322's 998 octets. */

@@ -9,6 +9,7 @@ import path from 'node:path'
 import YAML from 'yaml'
 
 import { ConfigError } from '../shared/errors.js'
+import { parseCidr } from '../auth/trust.js'
 import { DomainIndex } from '../knowledge/domains.js'
 import { type PhraseBook, parsePhrases } from '../knowledge/phrases.js'
 import { type Registry, parseRegistry } from '../knowledge/registry.js'
@@ -39,7 +40,13 @@ export interface Settings {
   }
   readonly thresholds: Thresholds
   readonly scores: Readonly<Record<SymbolName, number>>
-  readonly auth: { readonly trusted_authserv_ids: readonly string[] }
+  readonly auth: {
+    readonly trusted_authserv_ids: readonly string[]
+    /** IPs and CIDRs of upstream gateways whose Authentication-Results (by a trusted authserv-id) count */
+    readonly trusted_relays: readonly string[]
+    /** ARC-Seal signing domains whose recorded ARC-Authentication-Results count */
+    readonly trusted_arc_sealers: readonly string[]
+  }
   readonly limits: { readonly max_scan_bytes: number }
   /** where `shop-notice quarantine release` sends a released message */
   readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
@@ -50,7 +57,7 @@ export interface Settings {
   readonly domains: DomainIndex
 }
 
-type Kind = 'bool' | 'count' | 'number' | 'string' | 'list' | 'servers' | 'mode' | 'host' | 'port' | 'listen'
+type Kind = 'bool' | 'count' | 'number' | 'string' | 'list' | 'servers' | 'mode' | 'host' | 'port' | 'listen' | 'cidrs' | 'domains'
 interface KeySpec {
   readonly kind: Kind
   readonly default: boolean | number | string
@@ -81,7 +88,11 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     spoofed: { kind: 'number', default: 10 },
     reject: { kind: 'number', default: 15 },
   },
-  auth: { trusted_authserv_ids: { kind: 'list', default: '' } },
+  auth: {
+    trusted_authserv_ids: { kind: 'list', default: '' },
+    trusted_relays: { kind: 'cidrs', default: '' },
+    trusted_arc_sealers: { kind: 'domains', default: '' },
+  },
   limits: { max_scan_bytes: { kind: 'count', default: 5 * 1024 * 1024 } },
   quarantine: {
     release_host: { kind: 'host', default: '127.0.0.1' },
@@ -180,6 +191,24 @@ function coerce(file: string, key: string, spec: KeySpec, raw: unknown): boolean
     case 'listen':
       if (typeof raw === 'string' && parseListen(raw.trim())) return raw.trim()
       return bad('expected host:port with an IP address or localhost ([ipv6]:port), port 0-65535')
+    case 'cidrs': {
+      if (typeof raw !== 'string') return bad('expected comma-separated IPs or CIDRs')
+      const cidrs = splitList(raw)
+      for (const [i, c] of cidrs.entries()) {
+        if (!parseCidr(c)) throw new ConfigError(file, `${key}[${i}]`, `not an IP address or CIDR (192.0.2.0/24, 2001:db8::/32): ${JSON.stringify(c)}`)
+      }
+      return cidrs
+    }
+    case 'domains': {
+      if (typeof raw !== 'string') return bad('expected comma-separated domain names')
+      const domains = splitList(raw).map((d) => d.toLowerCase().replace(/\.$/, ''))
+      for (const [i, d] of domains.entries()) {
+        if (!/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(d)) {
+          throw new ConfigError(file, `${key}[${i}]`, `not a domain name (write IDNs as xn--): ${JSON.stringify(d)}`)
+        }
+      }
+      return domains
+    }
   }
 }
 
@@ -203,7 +232,8 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
     const values: Record<string, unknown> = {}
     for (const [key, spec] of Object.entries(keys)) {
       const v = given?.[key]
-      const useDefault = v === undefined || (v === '' && spec.kind !== 'string' && spec.kind !== 'list' && spec.kind !== 'servers')
+      const useDefault =
+        v === undefined || (v === '' && spec.kind !== 'string' && spec.kind !== 'list' && spec.kind !== 'servers' && spec.kind !== 'cidrs' && spec.kind !== 'domains')
       values[key] = coerce(file, `[${section}] ${key}`, spec, useDefault ? spec.default : v)
     }
     for (const key of Object.keys(given ?? {})) {

@@ -28,6 +28,8 @@ export interface Transaction {
   notes: Record<string, unknown> & { set?(path: string, value: unknown): void }
   results: { add(plugin: unknown, obj: Record<string, unknown>): void }
   message_stream: {
+    /** the header lines written out instead of the received ones (haraka-message-stream: the Header's header_list) */
+    headers?: unknown
     get_data(cb: (buf: Buffer) => void): void
     once(ev: 'error', cb: (err: Error) => void): void
     removeListener(ev: 'error', cb: (err: Error) => void): void

@@ -17,7 +17,8 @@ import { apply } from './apply.js'
 import { type Connection, type Next, type ShopNoticePlugin, type Transaction, envelopeSender, harakaMeOf } from './haraka.js'
 import { registerMetrics } from './metrics-hooks.js'
 import { passReleased } from './quarantine-hooks.js'
-import { removeForgedHeaders, transactionBytes } from './transaction.js'
+import { receivedAuthResults, removeForgedHeaders, transactionBytes } from './transaction.js'
+import { relayTrusted } from '../auth/trust.js'
 
 export { serve_metrics, shutdown } from './metrics-hooks.js'
 export { record_quarantine } from './quarantine-hooks.js'
@@ -104,14 +105,25 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
   }
 
   const started = performance.now()
+  const ip = connection.remote.ip ?? undefined
+  // from a trusted gateway, its Authentication-Results as received (core renamed them)
+  const relayed = relayTrusted(ip, settings.auth.trusted_relays) && settings.auth.trusted_authserv_ids.length > 0
   transactionBytes(txn)
-    .then((raw) =>
-      scan(
+    .then(async (raw) => {
+      const received = relayed ? await receivedAuthResults(txn) : undefined
+      return scan(
         raw,
-        { ip: connection.remote.ip ?? undefined, helo: connection.hello.host ?? undefined, sender: envelopeSender(txn) },
-        { settings, authservId, resolve: state.resolver.forMessage(settings.dns.message_timeout_ms) },
-      ),
-    )
+        { ip, helo: connection.hello.host ?? undefined, sender: envelopeSender(txn) },
+        {
+          settings,
+          authservId,
+          resolve: state.resolver.forMessage(settings.dns.message_timeout_ms),
+          now: new Date(),
+          // a stream laid out otherwise: no gateway results at all, rather than ones a sender could write
+          receivedAuthResults: relayed ? (received ?? []) : undefined,
+        },
+      )
+    })
     .catch((err: unknown) => errorResult(err))
     .then((result) => {
       if (connection.transaction !== txn) return next() // the client went away meanwhile

@@ -15,7 +15,8 @@
  * forged in our name, and taking the Authentication-Results fragments other plugins
  * gave core (docs/development.md says why they are taken rather than left to core).
  */
-import { AR_HEADER, isOurAuthResults } from '../auth/results.js'
+import { AR_HEADER, authResultsInHeader, isOurAuthResults } from '../auth/results.js'
+import { headerBlock } from '../shared/domain.js'
 import { VERDICT_HEADER, isForgedLine } from '../verdict/headers.js'
 import type { Connection, Transaction } from './haraka.js'
 
@@ -116,6 +117,39 @@ export function transactionBytes(txn: Transaction): Promise<Buffer> {
       txn.message_stream.removeListener('error', onError)
       resolve(buf)
     })
+  })
+}
+
+/**
+ * The Authentication-Results values of the message as it was received, topmost first.
+ * Haraka core renames every inbound Authentication-Results to Original-Authentication-Results
+ * (appended at the end of the header) before data_post, and the message stream writes that
+ * edited header (`headers`, the Header's header_list) in place of the received one. The
+ * received bytes are still in the stream: read once with the edited header set aside, the
+ * stream gives them as they came (after core's own Received line). Undefined when the stream
+ * is not laid out so: nothing is then read as a gateway's results.
+ */
+export function receivedAuthResults(txn: Transaction): Promise<string[] | undefined> {
+  const stream = txn.message_stream
+  const edited = stream.headers
+  if (!Array.isArray(edited)) return Promise.resolve(undefined)
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err)
+    stream.once('error', onError)
+    stream.headers = []
+    try {
+      // the stream decides synchronously, in get_data, whether to write the edited header
+      stream.get_data((buf) => {
+        stream.removeListener('error', onError)
+        const end = headerBlock(buf)
+        resolve(authResultsInHeader(buf.subarray(0, end ? end.head : buf.length).toString('latin1')))
+      })
+    } catch (err) {
+      stream.removeListener('error', onError)
+      reject(err as Error)
+    } finally {
+      stream.headers = edited
+    }
   })
 }
 
