@@ -10,6 +10,7 @@ import YAML from 'yaml'
 
 import { ConfigError } from '../shared/errors.js'
 import { parseCidr } from '../auth/trust.js'
+import { type DomainPolicy, POLICY_PREFIX, parsePolicies } from './policy.js'
 import { DomainIndex } from '../knowledge/domains.js'
 import { type PhraseBook, parsePhrases } from '../knowledge/phrases.js'
 import { type Registry, parseRegistry } from '../knowledge/registry.js'
@@ -39,6 +40,8 @@ export interface Settings {
     readonly defer_on_dns_error: boolean
   }
   readonly thresholds: Thresholds
+  /** `[policy.<domain>]`: mode and thresholds by recipient domain (lower case), each complete (config/policy.ts) */
+  readonly policies: ReadonlyMap<string, DomainPolicy>
   readonly scores: Readonly<Record<SymbolName, number>>
   readonly auth: {
     readonly trusted_authserv_ids: readonly string[]
@@ -260,7 +263,7 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
   }
 
   for (const section of Object.keys(src)) {
-    if (section !== 'scores' && !Object.hasOwn(INI_SCHEMA, section)) {
+    if (section !== 'scores' && !Object.hasOwn(INI_SCHEMA, section) && !section.toLowerCase().startsWith(POLICY_PREFIX)) {
       // haraka-config always yields an empty [main]; anything else unknown is worth a word
       if (!(isRecord(src[section]) && Object.keys(src[section]).length === 0)) {
         warnings.push(`${file}: [${section}]: unknown section, ignored`)
@@ -282,6 +285,14 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
     throw new ConfigError(file, '[thresholds] reject', `must be at least spoofed (${t.spoofed}), got ${t.reject}`)
   }
 
+  const actions = out.actions as unknown as Settings['actions']
+  const policies = parsePolicies(src, file, { mode: actions.mode, thresholds: t }, warnings)
+
+  const a = out.auth as unknown as Settings['auth']
+  if (a.trusted_relays.length && !a.trusted_authserv_ids.length) {
+    warnings.push(`${file}: [auth] trusted_relays: set, but [auth] trusted_authserv_ids is empty, so no gateway's results are trusted`)
+  }
+
   const m = out.metrics as Settings['metrics']
   const listen = parseListen(m.listen)
   if (listen && !isLoopbackHost(listen.host) && !m.allow_remote) {
@@ -292,7 +303,7 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
     )
   }
 
-  return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'phrases' | 'domains' | 'scores'>), scores }, warnings }
+  return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'phrases' | 'domains' | 'scores' | 'policies'>), policies, scores }, warnings }
 }
 
 /**

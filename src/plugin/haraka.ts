@@ -90,6 +90,16 @@ export const addressOf = (a: Address | null | undefined): string => {
 }
 export const envelopeSender = (txn: Transaction): string => addressOf(txn.mail_from)
 
+/** The domains of the envelope recipients (RCPT TO), lower case, each once. */
+export const recipientDomains = (txn: Transaction): string[] => [
+  ...new Set(
+    (txn.rcpt_to ?? [])
+      .map((a) => addressOf(a))
+      .filter((a) => a.includes('@'))
+      .map((a) => a.slice(a.lastIndexOf('@') + 1).toLowerCase()),
+  ),
+]
+
 
 /** Haraka's `me` as the connection knows it: the default authserv-id. */
 export const harakaMeOf = (connection: Connection): string => connection.local.host || 'localhost'

@@ -14,7 +14,8 @@ import { type Settings, harakaSource, loadSettings } from '../config/settings.js
 import { authservIdFor, resolverFor } from '../config/sources.js'
 import { errorResult, scan } from '../scan.js'
 import { apply } from './apply.js'
-import { type Connection, type Next, type ShopNoticePlugin, type Transaction, envelopeSender, harakaMeOf } from './haraka.js'
+import { type Connection, type Next, type ShopNoticePlugin, type Transaction, envelopeSender, harakaMeOf, recipientDomains } from './haraka.js'
+import { policyForRecipients } from '../config/policy.js'
 import { registerMetrics } from './metrics-hooks.js'
 import { passReleased } from './quarantine-hooks.js'
 import { receivedAuthResults, removeForgedHeaders, transactionBytes } from './transaction.js'
@@ -30,10 +31,14 @@ export function register(this: ShopNoticePlugin): void {
   this.register_hook('data_post', 'scan_message')
   // after core queue/quarantine stored a message (and before the client hears 250): the sidecar
   this.register_hook('queue_ok', 'record_quarantine')
-  const mode = this.shopNotice?.settings.actions.mode
+  const settings = this.shopNotice?.settings
+  const modes: [string, string][] = settings
+    ? [['[actions]', settings.actions.mode], ...[...settings.policies].map(([d, p]): [string, string] => [`[policy.${d}]`, p.mode])]
+    : []
+  const holding = modes.find(([, m]) => m === 'quarantine' || m === 'reject')
   const plugins = this.config.get('plugins', 'list')
-  if ((mode === 'quarantine' || mode === 'reject') && Array.isArray(plugins) && !plugins.includes('queue/quarantine')) {
-    this.logwarn(`[actions] mode=${mode}, but queue/quarantine is not in config/plugins: spoofed notices will be delivered, not held`)
+  if (holding && Array.isArray(plugins) && !plugins.includes('queue/quarantine')) {
+    this.logwarn(`${holding[0]} mode=${holding[1]}, but queue/quarantine is not in config/plugins: spoofed notices will be delivered, not held`)
   }
   registerMetrics.call(this)
 }
@@ -81,6 +86,17 @@ const skipReason = (connection: Connection, settings: Settings): 'relaying' | 'p
   return undefined
 }
 
+/**
+ * The settings for this transaction's recipients: `[policy.<domain>]` overrides the mode
+ * and thresholds; recipients in domains of different policies get the weakest (config/policy.ts).
+ */
+function settingsForRecipients(settings: Settings, txn: Transaction): Settings {
+  if (!settings.policies.size) return settings
+  const global = { mode: settings.actions.mode, thresholds: settings.thresholds }
+  const p = policyForRecipients(settings.policies, recipientDomains(txn), global)
+  return p === global ? settings : { ...settings, actions: { ...settings.actions, mode: p.mode }, thresholds: p.thresholds }
+}
+
 export function scan_message(this: ShopNoticePlugin, next: Next, connection: Connection): void {
   const txn = connection.transaction
   if (!txn || !this.shopNotice) return next()
@@ -92,7 +108,7 @@ export function scan_message(this: ShopNoticePlugin, next: Next, connection: Con
 function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connection, txn: Transaction): void {
   const state = this.shopNotice
   if (!state) return next()
-  const { settings } = state
+  const settings = settingsForRecipients(state.settings, txn)
   const authservId = authservIdFor(settings, harakaMeOf(connection))
 
   const skip = skipReason(connection, settings)
@@ -131,7 +147,7 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
       const elapsed = performance.now() - started
       this.shopNoticeMetrics?.metrics.scanned(result, action, elapsed / 1000)
       const ms = Math.round(elapsed)
-      const log = `verdict=${result.verdict} brand=${result.brand ?? '-'} kind=${result.kind ?? '-'} score=${result.score} signals=${result.hits.map((h) => h.symbol).join(',') || '-'} action=${action} ms=${ms}`
+      const log = `${settings.policies.size ? `mode=${settings.actions.mode} ` : ''}verdict=${result.verdict} brand=${result.brand ?? '-'} kind=${result.kind ?? '-'} score=${result.score} signals=${result.hits.map((h) => h.symbol).join(',') || '-'} action=${action} ms=${ms}`
       if (result.verdict === 'error') connection.logerror(this, `${log} error=${JSON.stringify(result.error)}`)
       else connection.loginfo(this, log)
       if (action === 'reject') return next(constants.DENY, DSN.sec_unauthorized(settings.actions.reject_message, 550))
