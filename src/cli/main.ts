@@ -13,6 +13,7 @@ import { type Settings, harakaSource, isServerSpec, loadSettings } from '../conf
 import { QUARANTINE_USAGE, quarantineCommand } from './quarantine.js'
 import { INCIDENTS_USAGE, incidentsCommand } from './incidents.js'
 import { PACKAGE_ROOT } from '../config/sources.js'
+import { policyForRecipients } from '../config/policy.js'
 import type { ScanResult } from '../scan.js'
 
 
@@ -26,6 +27,8 @@ Options:
   --ip IP             the SMTP client's address (for SPF)
   --helo NAME         the SMTP client's HELO/EHLO name
   --mail-from ADDR    the envelope sender (MAIL FROM)
+  --rcpt ADDR         an envelope recipient (repeatable): its domain's [policy.<domain>]
+                      thresholds apply, the weakest across the recipients' domains, as in the plugin
   --dns IP[:PORT]     the DNS resolver to ask (repeatable); default: [dns] servers, else the system's
   --offline           make no DNS query: authentication is unavailable, except results in
                       Authentication-Results headers whose authserv-id [auth] trusted_authserv_ids trusts
@@ -70,6 +73,7 @@ function formatJson(file: string, r: ScanResult, settings: Settings): string {
     signals: r.hits.map((h) => ({ symbol: h.symbol, score: settings.scores[h.symbol], options: h.options })),
     auth: {
       source: r.auth.source,
+      ...(r.auth.via ? { via: r.auth.via } : {}),
       spf: r.auth.spf,
       dkim: r.auth.dkim,
       dmarc: r.auth.dmarc,
@@ -91,6 +95,7 @@ async function scanCommand(argv: readonly string[], io: Io = stdio): Promise<num
         ip: { type: 'string' },
         helo: { type: 'string' },
         'mail-from': { type: 'string' },
+        rcpt: { type: 'string', multiple: true },
         dns: { type: 'string', multiple: true },
         offline: { type: 'boolean' },
         config: { type: 'string' },
@@ -107,6 +112,7 @@ async function scanCommand(argv: readonly string[], io: Io = stdio): Promise<num
     const dns = (values.dns as string[] | undefined) ?? []
     for (const d of dns) if (!isServerSpec(d)) throw new UsageError(`--dns ${d}: not an ip or ip:port`)
     if (values.offline && dns.length) throw new UsageError('--offline and --dns exclude each other')
+    for (const r of (values.rcpt as string[] | undefined) ?? []) if (!/^[^@\s]+@[^@\s]+$/.test(r)) throw new UsageError(`--rcpt ${r}: not an address`)
   } catch (err) {
     io.err(`shop-notice: ${(err as Error).message}`)
     io.err(USAGE)
@@ -122,6 +128,12 @@ async function scanCommand(argv: readonly string[], io: Io = stdio): Promise<num
     io.err(`shop-notice: invalid configuration: ${(err as Error).message}`)
     return 2
   }
+
+  const rcpts = (values.rcpt as string[] | undefined) ?? []
+  const domains = [...new Set(rcpts.filter((a) => a.includes('@')).map((a) => a.slice(a.lastIndexOf('@') + 1).toLowerCase()))]
+  const global = { mode: settings.actions.mode, thresholds: settings.thresholds }
+  const policy = policyForRecipients(settings.policies, domains, global)
+  if (policy !== global) settings = { ...settings, actions: { ...settings.actions, mode: policy.mode }, thresholds: policy.thresholds }
 
   const servers = (values.dns as string[] | undefined) ?? settings.dns.servers
   const resolver = values.offline

@@ -206,6 +206,33 @@ t.test('--offline trusts only the configured upstream Authentication-Results', a
   ])
 })
 
+t.test('--rcpt applies the recipient domain\'s policy thresholds; --ip of a trusted relay reads its results', async (t) => {
+  const admin = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-cli-policy-'))
+  t.teardown(() => fs.rmSync(admin, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(admin, 'config'))
+  fs.copyFileSync(path.join(dir, 'config', 'shop-notice.retailers.yaml'), path.join(admin, 'config', 'shop-notice.retailers.yaml'))
+  fs.writeFileSync(
+    path.join(admin, 'config', 'shop-notice.ini'),
+    '[main]\nauthserv_id=mx.cli.test\n[auth]\ntrusted_authserv_ids=mx.gw.test\ntrusted_relays=10.1.0.0/16\n[policy.lenient.example]\nthresholds_suspicious=50\nthresholds_spoofed=60\nthresholds_reject=70\n',
+  )
+  // a spoof from another domain in the shop's name: suspicious or worse by default
+  const spoof = makeMessage({ from: mailbox('テストショップ', 'info@elsewhere.example'), subject: '【テストショップ】ご注文確認', body: 'ご注文ありがとうございます。\nご注文番号: 1001\n' })
+  fs.writeFileSync(path.join(admin, 'spoof.eml'), spoof)
+  const plain = await cli(['scan', '--offline', '--config', admin, path.join(admin, 'spoof.eml')], dir)
+  t.match(plain.stdout, /\t(suspicious|spoofed)\t/)
+  const lenient = await cli(['scan', '--offline', '--config', admin, '--rcpt', 'a@lenient.example', path.join(admin, 'spoof.eml')], dir)
+  t.match(lenient.stdout, /\tnotice\t/)
+  const mixed = await cli(['scan', '--offline', '--config', admin, '--rcpt', 'a@other.example', '--rcpt', 'b@lenient.example', path.join(admin, 'spoof.eml')], dir)
+  t.match(mixed.stdout, /\tnotice\t/, 'the weakest of the recipients\' policies')
+  const bad = await cli(['scan', '--offline', '--rcpt', 'nobody', 'x.eml'], dir)
+  t.equal(bad.code, 2)
+
+  const relayed = Buffer.concat([Buffer.from('Authentication-Results: mx.gw.test; spf=pass smtp.mailfrom=testshop.jp; dmarc=pass header.from=testshop.jp\r\n'), notice])
+  fs.writeFileSync(path.join(admin, 'relayed.eml'), relayed)
+  const viaGateway = await cli(['scan', '--offline', '--json', '--config', admin, '--ip', '10.1.2.3', path.join(admin, 'relayed.eml')], dir)
+  t.match(JSON.parse(viaGateway.stdout), { verdict: 'verified', auth: { source: 'trusted-header', via: 'relay mx.gw.test' } })
+})
+
 t.test('--dns authenticates against the given resolver (loopback)', async (t) => {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 })
   const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64')

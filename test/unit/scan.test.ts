@@ -211,7 +211,7 @@ t.test('scan offline uses a trusted Authentication-Results header, and only a tr
       subject: 'ご注文の確認',
       body: 'ご注文ありがとうございます。\n',
     })
-  const trusted = { ...settings, auth: { trusted_authserv_ids: ['mx.upstream.example'] } }
+  const trusted = { ...settings, auth: { ...settings.auth, trusted_authserv_ids: ['mx.upstream.example'] } }
   const pass = msg('mx.upstream.example; spf=pass smtp.mailfrom=amazon.co.jp; dkim=pass header.d=amazon.co.jp; dmarc=pass (p=quarantine) header.from=amazon.co.jp')
   const r1 = await scan(pass, {}, { settings: trusted, authservId: 'mx.test' })
   t.equal(r1.auth.source, 'trusted-header')
