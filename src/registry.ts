@@ -5,6 +5,7 @@
 import { getDomain } from 'tldts'
 
 import { ConfigError } from './errors.js'
+import { type AdminPattern, compileAdminPattern } from './knowledge/pattern.js'
 import { normaliseName } from './text.js'
 
 export { normaliseName }
@@ -15,7 +16,7 @@ export interface Promises {
   /** `https-only`: every link in the brand's notices is https. */
   readonly links?: 'https-only'
   /** The shape of the brand's order numbers, anchored. */
-  readonly order_number?: RegExp
+  readonly order_number?: AdminPattern
 }
 
 export interface Brand {
@@ -202,7 +203,7 @@ function parsePromises(
   if (v === undefined) return {}
   if (!isRecord(v)) return fail(at, 'expected a mapping')
   for (const key of Object.keys(v)) if (!KNOWN_PROMISES.has(key)) warnings.push(`${file}: ${at}.${key}: unknown promise, ignored`)
-  const out: { attachments?: 'never'; links?: 'https-only'; order_number?: RegExp } = {}
+  const out: { attachments?: 'never'; links?: 'https-only'; order_number?: AdminPattern } = {}
   if (v.attachments !== undefined) {
     if (v.attachments !== 'never') fail(`${at}.attachments`, 'the only promise is `never`')
     out.attachments = 'never'
@@ -214,7 +215,8 @@ function parsePromises(
   if (v.order_number !== undefined) {
     if (typeof v.order_number !== 'string' || !v.order_number) return fail(`${at}.order_number`, 'expected a pattern string')
     try {
-      out.order_number = new RegExp(`^(?:${v.order_number})$`)
+      // linear-time RE2 (src/knowledge/pattern.ts): an admin's pattern cannot backtrack for minutes
+      out.order_number = compileAdminPattern(v.order_number)
     } catch (err) {
       fail(`${at}.order_number`, `invalid pattern: ${(err as Error).message}`)
     }
