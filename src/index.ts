@@ -22,6 +22,8 @@ import { CachedResolver } from './resolver.js'
 import { type ScanResult, errorResult, scan } from './scan.js'
 import { type Action, actionFor } from './verdict.js'
 
+export { refuse_cut_headers } from './plugin-guards.js'
+
 /** Haraka's hook callback; a DSN object as msg brings its own reply code and enhanced status */
 type Next = (code?: number, msg?: string | object) => void
 
@@ -106,6 +108,7 @@ const newResolver = (s: Settings): CachedResolver =>
 
 export function register(this: ShopNoticePlugin): void {
   this.load_shop_notice_config()
+  this.register_hook('data_post', 'refuse_cut_headers') // before anything else sees a header core cut (src/plugin-guards.ts)
   this.register_hook('data_post', 'scan_message')
   // after core queue/quarantine stored a message (and before the client hears 250): the sidecar
   this.register_hook('queue_ok', 'record_quarantine')
