@@ -108,8 +108,8 @@ const newResolver = (s: Settings): CachedResolver =>
 
 export function register(this: ShopNoticePlugin): void {
   this.load_shop_notice_config()
-  this.register_hook('data_post', 'refuse_cut_headers') // before anything else sees a header core cut (src/plugin-guards.ts)
   this.register_hook('data_post', 'scan_message')
+  this.register_hook('data_post', 'refuse_cut_headers', -100) // first of all data_post hooks: a header core cut (src/plugin-guards.ts)
   // after core queue/quarantine stored a message (and before the client hears 250): the sidecar
   this.register_hook('queue_ok', 'record_quarantine')
   const mode = this.shopNotice?.settings.actions.mode
