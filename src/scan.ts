@@ -57,9 +57,10 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
   let auth: AuthFacts = UNAVAILABLE
   const timings = { auth: 0, parse: 0, detect: 0 }
   try {
+    const dkimLimits = { maxSignatures: settings.limits.max_dkim_signatures, maxAuthBytes: settings.limits.max_auth_bytes }
     const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes))
     const { trusted_authserv_ids: trustedIds, trusted_arc_sealers: sealers } = settings.auth
-    const checking = (): Promise<readonly [AuthFacts, number]> => timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId, sealers))
+    const checking = (): Promise<readonly [AuthFacts, number]> => timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId, dkimLimits, sealers))
     // a trusted gateway's own results stand for ours: it saw the sender, we see only the gateway
     const relayed = relayTrusted(ctx.ip, settings.auth.trusted_relays) && trustedIds.length > 0
     const authenticating: Promise<readonly [AuthFacts, number]> = relayed
