@@ -128,7 +128,8 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
   const relayed = relayTrusted(ip, settings.auth.trusted_relays) && settings.auth.trusted_authserv_ids.length > 0
   transactionBytes(txn)
     .then(async (raw) => {
-      const received = relayed ? await receivedAuthResults(txn) : undefined
+      // a failure to read them leaves no gateway results (checked as any other client), never an error
+      const received = relayed ? await receivedAuthResults(txn).catch(() => undefined) : undefined
       return scan(
         raw,
         { ip, helo: connection.hello.host ?? undefined, sender: envelopeSender(txn) },
