@@ -62,7 +62,10 @@ function asked(hits: readonly Hit[]): { card: boolean; credentials: boolean } {
  */
 export function incidentHits(c: Context, hits: readonly Hit[]): Hit[] {
   const out: Hit[] = []
-  const brands = brandsSpokenFor(c)
+  // a brand's own authenticated notice speaks in its name: other brands its display name names are
+  // its co-brands, issuers or partners (Amazon on the Amazon Mastercard's notice), not a claim
+  const own = c.claim && authenticatedBy(c, c.claim.brand, hits) ? [c.claim.brand] : undefined
+  const brands = own ?? brandsSpokenFor(c)
   if (!brands.length) return out
   const request = asked(hits)
   const what = [...(request.card ? ['card'] : []), ...(request.credentials ? ['credentials'] : [])]

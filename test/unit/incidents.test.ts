@@ -136,6 +136,15 @@ const cases: Case[] = [
     mustNot: ['BRAND_INCIDENT', 'BRAND_INCIDENT_DATA_REQUEST'],
   },
   {
+    name: 'an authenticated notice of another brand naming the brand with the incident as its co-brand',
+    msg: makeMessage({ from: mailbox('TestShop Card (JCB)', 'info@jcb.co.jp'), subject: 'ご利用明細のお知らせ', body: orderBody }),
+    auth: dmarcPass('jcb.co.jp'),
+    now: DURING,
+    verdict: 'verified',
+    must: ['BRAND_AUTHENTICATED'],
+    mustNot: ['BRAND_INCIDENT'],
+  },
+  {
     name: 'a card-data request in the brand\'s name is spoofed even from its authenticated domain',
     msg: makeMessage({ from: mailbox('テストショップ', 'order@testshop.jp'), subject: '【テストショップ】お支払い情報の確認', body: cardAsk }),
     auth: dmarcPass('testshop.jp'),
