@@ -274,7 +274,8 @@ export function checkYamlFiles(paths: readonly string[]): void {
 // the line shapes haraka-config's ini reader knows (haraka-config/lib/regex.js); it skips, with only a
 // log line of its own, a line of none of them, so `mode: reject` would silently leave the default
 const INI_SECTION = /^\s*\[([^\]]*)\]\s*$/
-const INI_PARAM = /^\s*([\w@:._+\-/[\]]+)\s*(?:=\s*(.*?)\s*)?$/
+// (the reader's param pattern without its captures: `\s*(.*?)\s*` after `=` takes anything)
+const INI_PARAM = /^\s*[\w@:._+\-/[\]]+\s*(?:=.*)?$/
 const INI_COMMENT = /^\s*[;#].*$/
 const INI_BLANK = /^\s*$/
 const INI_CONTINUATION = /\\[ \t]*$/
