@@ -46,7 +46,13 @@ export interface Settings {
   /** shop-notice.scores.yaml `composites`, in the file's order */
   readonly composites: readonly Composite[]
   readonly auth: { readonly trusted_authserv_ids: readonly string[] }
-  readonly limits: { readonly max_scan_bytes: number; readonly max_links: number; readonly max_mime_parts: number }
+  readonly limits: {
+    readonly max_scan_bytes: number
+    readonly max_links: number
+    readonly max_mime_parts: number
+    readonly max_dkim_signatures: number
+    readonly max_auth_bytes: number
+  }
   /** where `shop-notice quarantine release` sends a released message */
   readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
   readonly metrics: { readonly enabled: boolean; readonly listen: string; readonly allow_remote: boolean }
@@ -92,6 +98,8 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     max_scan_bytes: { kind: 'count', default: 5 * 1024 * 1024 },
     max_links: { kind: 'count', default: 200 },
     max_mime_parts: { kind: 'count', default: 1000 },
+    max_dkim_signatures: { kind: 'count', default: 5 },
+    max_auth_bytes: { kind: 'count', default: 64 * 1024 * 1024 },
   },
   quarantine: {
     release_host: { kind: 'host', default: '127.0.0.1' },

@@ -242,7 +242,8 @@ t.test('emptiedIniWarnings: a file that had settings and has none, or is gone', 
 
 t.test('[limits] max_links and max_mime_parts bound what a message has read', async (t) => {
   const d = parseIni({}).value.limits
-  t.same(d, { max_scan_bytes: 5 * 1024 * 1024, max_links: 200, max_mime_parts: 1000 })
+  t.equal(d.max_links, 200)
+  t.equal(d.max_mime_parts, 1000)
   t.throws(() => parseIni({ limits: { max_links: 0 } }), /\[limits\] max_links: expected a positive integer, got 0/)
   const body = Array.from({ length: 10 }, (_, i) => `https://shop${i}.example/x`).join('\n')
   const raw = Buffer.from(`From: a@b.example\r\nTo: c@d.example\r\nSubject: x\r\n\r\n${body}\r\n`)
