@@ -9,7 +9,7 @@ import { trustedAuthResults } from './auth/results.js'
 import { relayTrusted } from './auth/trust.js'
 import type { Settings } from './config/settings.js'
 import { claimAwaitsDns, detect } from './detect/index.js'
-import { MAX_PARTS, type MessageFacts, readMessage } from './message/parse.js'
+import { type MessageFacts, readMessage } from './message/parse.js'
 import type { ResolveFn } from './auth/resolver.js'
 import type { Hit } from './verdict/symbols.js'
 import { type Verdict, applyComposites, scoreHits, verdictOf } from './verdict/score.js'
@@ -58,7 +58,7 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
   const timings = { auth: 0, parse: 0, detect: 0 }
   try {
     const dkimLimits = { maxSignatures: settings.limits.max_dkim_signatures, maxAuthBytes: settings.limits.max_auth_bytes }
-    const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes))
+    const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes, { maxLinks: settings.limits.max_links, maxParts: settings.limits.max_mime_parts }))
     const { trusted_authserv_ids: trustedIds, trusted_arc_sealers: sealers } = settings.auth
     const checking = (): Promise<readonly [AuthFacts, number]> => timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId, dkimLimits, sealers))
     // a trusted gateway's own results stand for ours: it saw the sender, we see only the gateway
@@ -110,9 +110,9 @@ export function decide(
   const { context, hits: found } = detect(facts, auth, settings, envelopeFrom, now)
   const { kind, claim, fromDomain, isNotice } = context
   if (facts.truncated) {
-    found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${MAX_PARTS}` : String(settings.limits.max_scan_bytes)] })
+    found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${settings.limits.max_mime_parts}` : String(settings.limits.max_scan_bytes)] })
   }
-  const hits = applyComposites(found)
+  const hits = applyComposites(found, settings.composites)
   const score = scoreHits(hits, settings.scores)
   return {
     // mail in the name of a brand with an incident in force is judged whatever its wording
