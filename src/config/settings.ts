@@ -323,7 +323,7 @@ export function loadSettings(source: ConfigSource): Validated<Settings> {
 
 /** Settings from validated parts: the matchers are compiled here, once per configuration load. */
 export function compileSettings(ini: Omit<Settings, 'registry' | 'phrases' | 'domains'>, registry: Registry, phrases: PhraseBook): Settings {
-  return { ...ini, registry, phrases, domains: new DomainIndex(registry) }
+  return { ...ini, registry, phrases, domains: new DomainIndex(registry, phrases.generic_words) }
 }
 
 /** The subset of haraka-config's Config object that this plugin uses. */

@@ -62,13 +62,6 @@ export interface Lookalike {
   readonly how: 'embedded' | 'confusable' | 'edit-distance'
 }
 
-/** Tokens too generic to stand for a brand when found inside another domain. */
-const GENERIC = new Set([
-  'card', 'bank', 'mail', 'shop', 'news', 'info', 'online', 'store', 'service', 'services', 'net', 'exp', 'www',
-  'global', 'secure', 'web', 'app', 'apps', 'group', 'japan', 'corp', 'email', 'pay', 'point', 'points', 'home',
-  'direct', 'smart', 'login', 'account', 'support', 'help', 'my', 'jp', 'co', 'com', 'the',
-])
-
 export const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Hebrew', 'Arabic', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Thai', 'Cherokee', 'Georgian'] as const
 const SCRIPT_RES = SCRIPTS.map((name) => [name, new RegExp(`\\p{Script=${name}}`, 'u')] as const)
 /** Script mixes that UTS #39 "highly restrictive" allows in one label. */
@@ -105,7 +98,14 @@ export class DomainIndex {
   private readonly imitatedCache = new Map<string, Lookalike | null>()
   private static readonly CACHE_MAX = 20_000
 
-  constructor(readonly registry: Registry) {
+  /**
+   * `generic`: words too generic to stand for a brand when found inside another domain
+   * (card, bank, shop…: the phrase book's `generic_words`); they are never keywords.
+   */
+  constructor(
+    readonly registry: Registry,
+    private readonly generic: ReadonlySet<string>,
+  ) {
     for (const brand of registry.brands.values()) {
       for (const d of [...brand.sending_domains, ...brand.link_domains]) {
         const label = parse(d, { allowPrivateDomains: true }).domainWithoutSuffix
@@ -123,7 +123,7 @@ export class DomainIndex {
   }
 
   private addKeyword(k: string, brand: Brand): void {
-    if (GENERIC.has(k) || k.length < 3 || this.keywords.has(k)) return
+    if (this.generic.has(k) || k.length < 3 || this.keywords.has(k)) return
     this.keywords.set(k, brand)
     this.skeletons.set(skeleton(k), k)
   }

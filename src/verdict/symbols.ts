@@ -196,6 +196,12 @@ export const SYMBOLS = {
     description:
       'The text asks for a card number, security code, PIN, bank account or identity document: a sentence holds both the item and a request, and no reassurance ("we will never ask…").',
   },
+  CONTENT_CARD_DATA_ELSEWHERE: {
+    group: 'CONTENT',
+    score: 5,
+    description:
+      'An authenticated sender (registered brand or not) asks for card data (CONTENT_CARD_DATA_REQUEST) and links to a domain that neither it, nor the claimed brand, nor any registered brand answers for: a hijacked shop account sending buyers to re-enter their card elsewhere. With the request it outweighs the brand\'s authentication: at least suspicious.',
+  },
   CONTENT_CREDENTIAL_REQUEST: {
     group: 'CONTENT',
     score: 2,
