@@ -119,7 +119,7 @@ export const SYMBOLS = {
   LINK_HTTP: {
     group: 'LINK',
     score: 1,
-    description: 'A notice links with plain http://, in its HTML or its text.',
+    description: 'A notice links with plain http://, in its HTML or its text (an address written without a scheme, www.example.com/…, is no http link).',
   },
   LINK_IP: {
     group: 'LINK',
@@ -183,7 +183,7 @@ export const SYMBOLS = {
     group: 'ATTACHMENT',
     score: 5,
     description:
-      'A notice carries an archive, an executable or script, an HTML file, a disk image or a macro document (a double extension such as invoice.pdf.exe counts by its last one).',
+      'A notice carries an archive, an executable or script, an HTML file, a disk image, a macro document or a file that opens as something else (.url, .xll, .eml, .msg): the phrase book\'s `attachments` lists; a double extension such as invoice.pdf.exe counts by its last one, and a name ending in a dot or a space is risky.',
   },
   ATTACHMENT_ON_NOTICE: {
     group: 'ATTACHMENT',
@@ -194,7 +194,7 @@ export const SYMBOLS = {
     group: 'CONTENT',
     score: 4,
     description:
-      'The text asks for a card number, security code, PIN, bank account or identity document: a sentence holds both the item and a request, and no reassurance ("we will never ask…").',
+      'The text asks for a card number, security code, PIN, bank account or identity document: a sentence holds both the item and a request outside a condition, the request is not negated, and the sentence is no warning or promise ("we will never ask…", "scammers may ask you to…").',
   },
   CONTENT_CARD_DATA_ELSEWHERE: {
     group: 'CONTENT',
