@@ -89,6 +89,8 @@ const cases: Case[] = [
       ['Your new card has been activated', 'card-usage'],
       ['Your payment is scheduled', 'payment'],
       ['Your AutoPay is set', 'payment'],
+      ['Wire transfer confirmation', 'payment'],
+      ['Your bill payment was received', 'payment'],
       ['Microsoft account security info was added', 'account'],
       ['【えきねっと】お申込内容のお知らせ', 'order'],
       ['Weekly newsletter: ten recipes for autumn', null],
