@@ -51,10 +51,12 @@ function mainClause(sentence: string, words: CardWords): string {
  */
 function asks(n: string, words: CardWords): boolean {
   const gap = words.negation_gap
+  // how far to look: the gap and the longest negation
+  const reach = gap + Math.max(...words.negations.before.map((x) => x.length), ...words.negations.after.map((x) => x.length))
   for (const r of words.requests) {
     for (let at = n.indexOf(r); at >= 0; at = n.indexOf(r, at + 1)) {
-      const before = n.slice(Math.max(0, at - gap - 12), at)
-      const after = n.slice(at + r.length, at + r.length + gap + 12)
+      const before = n.slice(Math.max(0, at - reach), at)
+      const after = n.slice(at + r.length, at + r.length + reach)
       const negatedBefore = words.negations.before.some((x) => {
         const i = before.lastIndexOf(x)
         return i >= 0 && before.length - (i + x.length) <= gap
@@ -68,6 +70,7 @@ function asks(n: string, words: CardWords): boolean {
   }
   return false
 }
+
 /** A number shown with # (#123-4567890-1234567), the way order numbers appear in subjects. */
 const HASH_NUMBER = /#\s?(\d{2,}(?:-\d{2,})+)/g
 
