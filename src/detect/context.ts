@@ -18,6 +18,7 @@ import {
   claimMakesNotice,
   isForwarded,
   isFreeMailbox,
+  mailsFrom,
   ownDomainUnauthenticated,
   senderBrands,
 } from './claim.js'
@@ -75,9 +76,14 @@ export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowl
     leadChars: book.lead_chars,
     authenticatedSender,
   })
-  // a message imitating a brand's domain speaks for the shop whatever its words; so does
-  // mail from a brand's own domain that fails authentication: a brand domain's mail is a notice
+  // a message imitating a brand's domain speaks for the shop whatever its words; so does mail
+  // from a brand's own domain once its authentication is known (a brand domain's mail is a notice:
+  // verified when it passed, a spoof when it failed); offline or on a DNS failure, only its words count
   const isNotice =
-    !!kind || claimMakesNotice(claim) || imitatedBrand(looks) !== undefined || ownDomainUnauthenticated(claim, fromDomain, fromAuth, domains)
+    !!kind ||
+    claimMakesNotice(claim) ||
+    imitatedBrand(looks) !== undefined ||
+    ownDomainUnauthenticated(claim, fromDomain, fromAuth, domains) ||
+    (claim?.via === 'from-domain' && fromAuth.result === 'pass' && mailsFrom(domains, claim.brand, fromDomain))
   return { facts, auth, knowledge, envelopeFrom, kind, sender, fromDomain, fromAuth, looks, ...(claim ? { claim } : {}), mentions, isNotice }
 }

@@ -416,6 +416,15 @@ const cases: Case[] = [
     must: ['BRAND_NOT_AUTHENTICATED'],
   },
   {
+    name: 'class 4: the brand\'s own authenticated mail is its notice even without notice words: verified',
+    from: mailbox('Amazon', 'account-update@amazon.co.jp'),
+    subject: 'Your statement is ready',
+    body: 'Hello, your monthly summary is ready to view.\n',
+    auth: dmarcPass('amazon.co.jp'),
+    verdict: 'verified',
+    brand: 'amazon',
+  },
+  {
     name: 'class 4 hard negative: offline, the brand\'s own domain cannot be judged',
     from: mailbox('', 'account-update@amazon.co.jp'),
     subject: 'Action required on your account',
