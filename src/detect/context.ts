@@ -65,7 +65,9 @@ export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowl
   const forwarded = isForwarded(facts.subject, book)
   const looks = findLookalikes(fromDomain, sender.fromBrand, facts.links, domains)
   const imitated = forwarded ? undefined : imitatedBrand(looks)
-  const authenticatedSender = fromAuth.result === 'pass' && !looks.from && !isFreeMailbox(domains, fromDomain)
+  // a mailing list that writes its own address into From (DMARC mitigation) authenticates the list, not the author
+  const listFrom = !!facts.listDomain && !!fromDomain && domains.host(facts.listDomain).registrable === domains.host(fromDomain).registrable
+  const authenticatedSender = fromAuth.result === 'pass' && !looks.from && !isFreeMailbox(domains, fromDomain) && !listFrom
   const { claim, mentions } = claimBrand({
     sender,
     facts,

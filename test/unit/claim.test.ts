@@ -100,6 +100,7 @@ interface Case {
   body?: string
   html?: string
   charset?: Charset
+  headers?: string[]
   auth?: AuthFacts
   envelope?: string
   verdict?: string | string[]
@@ -187,6 +188,17 @@ const cases: Case[] = [
   },
 
   // --- class 2: mentions are not claims ---
+  {
+    name: 'class 2 hard negative: a mailing list writing its own address into From authenticates the list, not the author',
+    from: mailbox('Someone via dev-list', 'dev-list@lists.project.example'),
+    subject: 'ご請求のお知らせ',
+    body: 'PayPal: お支払いが確認できませんでした。ご請求額の確認をお願いします。\n',
+    auth: dmarcPass('lists.project.example'),
+    headers: ['List-Id: <dev-list.lists.project.example>'],
+    brand: 'paypal',
+    must: ['BRAND_CLAIM_FOREIGN_SENDER'],
+    mustNot: ['BRAND_MENTIONED'],
+  },
   {
     name: 'class 2: an authenticated shop naming PayPal as its payment method mentions it',
     from: mailbox('Kobo Sakura', 'order@kobo-sakura.example'),
@@ -493,7 +505,7 @@ const cases: Case[] = [
 
 for (const c of cases) {
   t.test(c.name, async (t) => {
-    const raw = makeMessage({ from: c.from, subject: c.subject, body: c.body ?? '', html: c.html, charset: c.charset })
+    const raw = makeMessage({ from: c.from, subject: c.subject, body: c.body ?? '', html: c.html, charset: c.charset, extraHeaders: c.headers })
     const facts = await readMessage(raw, settings.limits.max_scan_bytes)
     const r = decide(facts, c.auth ?? UNAVAILABLE, settings, c.envelope)
     const symbols = r.hits.map((h) => h.symbol as string)
