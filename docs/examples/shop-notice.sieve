@@ -6,6 +6,8 @@
 #   verified    -> the inbox, marked $VerifiedNotice (a mail client or webmail
 #                  can show a "verified notice" badge for it)
 #   none, notice, error, or no header -> the inbox, untouched
+#   released by an admin (X-Shop-Notice-Released) -> the inbox, whatever
+#                  verdict it was held with (docs/operations.md)
 #
 # Only use this where your own Haraka runs shop-notice: it removes every
 # X-Shop-Notice a sender wrote before it adds its own, so the one a mailbox
@@ -19,6 +21,14 @@
 # back to the inbox.
 
 require ["fileinto", "imap4flags", "mailbox"];
+
+# An admin released it from the quarantine: it keeps the verdict it was held
+# with, and the admin's decision stands. The plugin removes every release
+# header without a valid one-time token, so only a real release gets here.
+if exists "X-Shop-Notice-Released" {
+    keep;
+    stop;
+}
 
 if header :matches "X-Shop-Notice" ["spoofed", "spoofed;*"] {
     fileinto :create :flags "$Phishing" "Junk";
