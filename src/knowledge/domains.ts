@@ -119,7 +119,7 @@ export class DomainIndex {
       }
       for (const name of brand.names) {
         const n = name.normalize('NFKC').toLowerCase()
-        if (/^[a-z0-9]{3,}$/.test(n) && !GENERIC.has(n) && !this.brandTlds.has(n)) this.brandTlds.set(n, brand)
+        if (/^[a-z0-9]{3,}$/.test(n) && !this.generic.has(n) && !this.brandTlds.has(n)) this.brandTlds.set(n, brand)
         if (!/^[a-z0-9]{4,}$/.test(n)) continue
         const skel = skeleton(n)
         if (!this.nameSkeletons.has(skel)) this.nameSkeletons.set(skel, { brand, name: n })
