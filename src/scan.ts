@@ -108,7 +108,7 @@ export function decide(
   now?: Date,
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
   const { context, hits: found } = detect(facts, auth, settings, envelopeFrom, now)
-  const { kind, claim, fromDomain, isNotice } = context
+  const { kind, claim, fromDomain, fromAuth, isNotice } = context
   if (facts.truncated) {
     found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${settings.limits.max_mime_parts}` : String(settings.limits.max_scan_bytes)] })
   }
@@ -121,6 +121,6 @@ export function decide(
     kind: kind?.kind,
     score,
     hits,
-    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, auth, settings.domains),
+    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, fromAuth, settings.domains),
   }
 }

@@ -15,19 +15,23 @@ import { unique } from './options.js'
 /**
  * The brands a message speaks for: the brand it claims (its From domain, its display name,
  * a bracketed subject label, a domain imitating it, or — for a notice — its subject, first
- * lines or links), every brand its display name names, and the brand its domains imitate.
- * A brand merely mentioned in personal mail is none of these: without notice wording the
- * claim is only ever taken from the sender, a subject label or an imitating domain.
+ * lines or links), every brand its display name names, and the brand its domains imitate;
+ * none of them when the claim model (claim.ts) found it only mentioned (a marketplace shop's
+ * own name, a brand an authenticated sender names in passing). A brand merely named in
+ * personal mail is none of these: without notice wording the claim is only ever taken from
+ * the sender, a subject label or an imitating domain.
  */
 export function brandsSpokenFor(c: Context): Brand[] {
   const imitated = imitatedBrand(c.looks)
-  return unique([...(c.claim ? [c.claim.brand] : []), ...c.sender.named, ...(imitated ? [imitated] : [])])
+  const mentioned = new Set(c.mentions.map((m) => m.brand))
+  const claimed = c.claim?.brand
+  return unique([...(claimed ? [claimed] : []), ...c.sender.named, ...(imitated ? [imitated] : [])]).filter((b) => b === claimed || !mentioned.has(b))
 }
 
 /** Did one of the brand's own mail domains (or its issuer's) authenticate the message? */
 export function authenticatedBy(c: Context, brand: Brand, hits: readonly Hit[]): boolean {
   if (hits.some((h) => h.symbol === 'BRAND_AUTHENTICATED' && h.options[0] === brand.id)) return true
-  const passed = alignedPassDomain(c.auth)
+  const passed = c.fromAuth.result === 'pass' ? c.fromAuth.domain : alignedPassDomain(c.auth)
   const registry = c.knowledge.registry
   return !!passed && !registry.lists.free_mail_domains.has(passed) && mailDomainsOf(registry, brand).includes(passed)
 }
@@ -39,7 +43,7 @@ export function authenticatedBy(c: Context, brand: Brand, hits: readonly Hit[]):
 function undecided(c: Context, brand: Brand): boolean {
   const from = c.fromDomain ? c.knowledge.domains.host(c.fromDomain).registrable : ''
   const own = from !== '' && mailDomainsOf(c.knowledge.registry, brand).includes(from)
-  return own && (c.auth.source === 'unavailable' || hasTempError(c.auth))
+  return own && (c.auth.source === 'unavailable' || c.fromAuth.result === 'temperror' || c.fromAuth.result === 'unavailable' || hasTempError(c.auth))
 }
 
 /** The most recent of the incidents in force (the one a hit names). */

@@ -100,15 +100,6 @@ const cases: Case[] = [
     mustNot: [],
   },
   {
-    name: 'the brand\'s own domain unauthenticated, with no notice wording, is not a notice outside an incident',
-    msg: makeMessage({ from: mailbox('Info', 'info@testshop.jp'), subject: 'こんにちは', body: 'いつもありがとうございます。\n' }),
-    auth: auth({ spf: { result: 'fail', domain: 'testshop.jp' }, dmarc: { result: 'fail', fromDomain: 'testshop.jp', policy: 'none' } }),
-    now: AFTER,
-    verdict: 'none',
-    must: ['BRAND_NOT_AUTHENTICATED'],
-    mustNot: ['BRAND_INCIDENT'],
-  },
-  {
     name: 'the brand\'s own domain unauthenticated, with no notice wording, is judged during one',
     msg: makeMessage({ from: mailbox('Info', 'info@testshop.jp'), subject: 'こんにちは', body: 'いつもありがとうございます。\n' }),
     auth: auth({ spf: { result: 'fail', domain: 'testshop.jp' }, dmarc: { result: 'fail', fromDomain: 'testshop.jp', policy: 'none' } }),
