@@ -31,6 +31,11 @@ export interface VerdictFields {
  */
 export function formatVerdict(v: VerdictFields): string {
   const signals = [...new Set(v.hits.map((h) => h.symbol))]
+  // a list that would pass 998 octets even on a line of its own (far more signals than one message
+  // fires) keeps the signals that fit, in their order: the header cannot be folded inside the list
+  // without changing it; the whole list is in the log and txn.notes.shop_notice
+  const room = MAX_LINE - ' signals='.length
+  while (signals.join(',').length > room) signals.pop()
   const list = signals.length ? signals.join(',') : '-'
   const head = `${v.verdict}; brand=${token(v.brand)}; kind=${token(v.kind)}; score=${formatScore(v.score)};`
   const fits = `${VERDICT_HEADER}: ${head} signals=${list}`.length <= MAX_LINE
