@@ -65,7 +65,7 @@ t.test('a short write (the disk fills, the source breaks off) leaves nothing lis
     }],
   ]
   for (const [name, pipeTo] of cases) {
-    await t.rejects(holdMessage({ dir, id: 'short', pipeTo, now: NOW }), {}, name)
+    await t.rejects(holdMessage({ dir, id: 'short', pipeTo, now: NOW }), name)
     t.same(fs.readdirSync(path.join(dir, '20260521')), [], `${name}: no file, no temporary file`)
   }
   // a writer killed in the middle leaves only its temporary name, which list never reads
