@@ -90,9 +90,9 @@ export async function readHead(file: string, limit = 1024 * 1024): Promise<strin
  * disk, then renamed over `file` (atomic on one filesystem). A reader sees the old
  * content or the new one, never half of it.
  */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`)
-  const fh = await fs.promises.open(tmp, 'wx', 0o644)
+  const fh = await fs.promises.open(tmp, 'wx', mode)
   try {
     await fh.writeFile(data)
     await fh.sync()

@@ -319,6 +319,64 @@ t.test('the release token: good once, only while its release is being sent', asy
   }
 })
 
+t.test('the release token is looked up by its id: a few file operations, never a listing of the quarantine', async (t) => {
+  const { dir } = await folder(t, HELD)
+  // a large quarantine: 3,000 more messages over 30 days
+  for (let d = 0; d < 30; d++) {
+    const day = path.join(dir, `202604${String(d + 1).padStart(2, '0')}`)
+    fs.mkdirSync(day, { recursive: true })
+    for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(day, `FILL${d}-${i}`), 'x')
+  }
+  const store = new QuarantineStore(dir)
+  const e = await store.find('AAAA0001')
+  const token = 'c'.repeat(32)
+  await store.claim(e, { state: 'sending', by: 'alice', at: NOW.toISOString(), to: 'h:25', token })
+  const value = formatReleaseHeader({ by: 'alice', at: rfc5322Date(NOW), id: e.id, token })
+
+  const counted = { readdir: 0, opendir: 0, paths: new Set<string>() }
+  const real = { readdir: fs.promises.readdir, opendir: fs.promises.opendir, readFile: fs.promises.readFile, stat: fs.promises.stat }
+  const p = fs.promises as unknown as Record<string, unknown>
+  p.readdir = (...args: unknown[]) => (counted.readdir++, (real.readdir as (...a: unknown[]) => unknown)(...args))
+  p.opendir = (...args: unknown[]) => (counted.opendir++, (real.opendir as (...a: unknown[]) => unknown)(...args))
+  p.readFile = (f: string, ...rest: unknown[]) => (counted.paths.add(String(f)), (real.readFile as (...a: unknown[]) => unknown)(f, ...rest))
+  p.stat = (f: string, ...rest: unknown[]) => (counted.paths.add(String(f)), (real.stat as (...a: unknown[]) => unknown)(f, ...rest))
+  let got: unknown
+  let forged: unknown
+  try {
+    forged = await store.useToken(formatReleaseHeader({ by: 'x', at: rfc5322Date(NOW), id: 'FILL3-7', token }))
+    got = await store.useToken(value)
+  } finally {
+    Object.assign(fs.promises, real)
+  }
+  t.equal(forged, undefined, 'a held message with no release being sent: refused')
+  t.match(got, { by: 'alice', id: e.id }, 'the release being sent: accepted')
+  t.equal(counted.readdir + counted.opendir, 0, 'no folder listed')
+  t.ok([...counted.paths].every((f) => f.includes(e.id) || f.includes('FILL3-7')), `only the ids' own files touched: ${[...counted.paths].map((f) => path.relative(dir, f)).join(', ')}`)
+  t.ok(counted.paths.size <= 8, `${counted.paths.size} files read`)
+})
+
+t.test('release claims and their token are readable by their owner only', async (t) => {
+  const { dir } = await folder(t, HELD)
+  const store = new QuarantineStore(dir)
+  const e = await store.find('AAAA0001')
+  const token = 'd'.repeat(32)
+  const mode = (f: string): number => fs.statSync(f).mode & 0o777
+  await store.claim(e, { state: 'sending', by: 'alice', at: NOW.toISOString(), to: 'h:25', token })
+  t.equal(mode(`${e.file}.release`), 0o600, '.release (the token inside) 0600')
+  t.equal(mode(path.join(dir, '.releasing', e.id)), 0o600, '.releasing/<id> 0600')
+  t.equal(mode(path.join(dir, '.releasing')), 0o700, '.releasing/ 0700')
+  await store.useToken(formatReleaseHeader({ by: 'alice', at: rfc5322Date(NOW), id: e.id, token }))
+  t.equal(mode(`${e.file}.release-used`), 0o600, '.release-used 0600')
+  await store.settle(e, { state: 'released', by: 'alice', at: NOW.toISOString(), to: 'h:25' })
+  t.equal(mode(`${e.file}.release`), 0o600, 'the settled record too')
+  t.notOk(fs.existsSync(path.join(dir, '.releasing', e.id)), 'settled: no longer being sent')
+  t.notOk((await store.list()).some((x) => x.id.startsWith('.')), 'nothing of .releasing/ is listed')
+  const other = await store.find('CCCC')
+  await store.claim(other, { state: 'sending', by: 'alice', at: NOW.toISOString(), to: 'h:25', token })
+  await store.unclaim(other)
+  t.notOk(fs.existsSync(path.join(dir, '.releasing', other.id)), 'given back: gone from .releasing/')
+})
+
 t.test('text from messages', async (t) => {
   t.equal(sanitizeText('a\r\n\tb'), 'a b', 'unfolded')
   t.equal(sanitizeText('pay\u202Egpj.exe'), 'pay\uFFFDgpj.exe', 'bidi override shown')
