@@ -472,6 +472,68 @@ t.test('the SMTP client against a loopback sink', async (t) => {
   }
 })
 
+/** What a terminal could act on, or what hides or reorders text (quarantine/text.ts printable). */
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\p{Cf}\p{Default_Ignorable_Code_Point}]/u
+/** Escapes a forged sidecar or claim might carry: a screen redrawn into a fake "verified", C1 CSI, bidi, fillers, tags. */
+const HOSTILE = [
+  '\u001b[2J\u001b[H\u001b[32mverdict verified\u001b[0m',
+  '\u001b]0;title\u0007',
+  '\u009b31m',
+  'shop\u202e.exe\u202c',
+  'a\u2066b\u2069',
+  'x\u200by\u200dz',
+  '\u115f\u3164\ufe0f\u034f',
+  '\u{e0041}\u{e0001}',
+  'line\nVerdict    verified\rcarriage',
+  '\u2028\u2029\u0085',
+].join(' ')
+
+t.test('list and show print no escape sequence from a sidecar or claim full of them', async (t) => {
+  const { dir, file } = await folder(t, [HELD[0]!])
+  const f = file(HELD[0]!.id)
+  const h = (s: string): string => `${s} ${HOSTILE}`
+  fs.writeFileSync(
+    `${f}.json`,
+    JSON.stringify({
+      version: 1,
+      id: HELD[0]!.id,
+      received: NOW.toISOString(),
+      remote: { ip: h('192.0.2.1'), host: h('host'), helo: h('helo') },
+      envelope: { from: h('bounce@shop.example'), to: [h('alice@example.net')] },
+      from: h('TestShop'),
+      subject: h('Your order'),
+      message_id: h('<id@x>'),
+      size: 10,
+      verdict: h('spoofed'),
+      brand: h('testshop'),
+      kind: h('order'),
+      score: 12,
+      action: h('quarantine'),
+      signals: [{ symbol: h('AUTH_SPF_FAIL'), score: 2, options: [h('opt')] }],
+      auth: { spf: h('fail'), dkim: [h('pass:shop.example')], dmarc: h('fail'), arc: h('none') },
+      authentication_results: [h('mx.test.example; dkim=pass header.d=shop.example')],
+    }),
+  )
+  fs.writeFileSync(`${f}.release`, JSON.stringify({ state: 'released', by: h('alice'), at: h(NOW.toISOString()), to: h('h:25'), reply: h('250 ok'), error: h('none') }))
+  const out: string[] = []
+  const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l) }
+  for (const args of [['list'], ['list', '--json'], ['show', HELD[0]!.id], ['show', '--json', HELD[0]!.id], ['show', 'nothing-like-it'], ['list', '--status', HOSTILE]]) {
+    out.length = 0
+    await quarantineCommand([...args, '--dir', dir], io, () => NOW)
+    t.ok(out.length > 0, `${args[0]} ${args[1] ?? ''}: printed`)
+    const bad = out.filter((l) => UNSAFE.test(l))
+    t.same(bad, [], `${args.join(' ').slice(0, 40)}: no line with a control, bidi or invisible character`)
+    if (args.includes('--json')) {
+      const o = JSON.parse(out[0]!)
+      t.equal(o.subject, h('Your order'), 'JSON keeps the value exactly, escaped')
+    }
+  }
+  out.length = 0
+  await quarantineCommand(['show', HELD[0]!.id, '--dir', dir], io, () => NOW)
+  t.notOk(out.some((l) => /^Verdict +verified/.test(l)), 'no field begins a line of its own')
+  t.ok(out.some((l) => l.includes('dkim=pass:shop.example \uFFFD[2J')), 'the DKIM d= shown with its escape visible as U+FFFD')
+})
+
 t.test('the command in-process: list, show, purge with a fixed clock; usage errors', async (t) => {
   const { dir } = await folder(t, HELD)
   const out: string[] = []
