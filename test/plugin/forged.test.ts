@@ -123,7 +123,9 @@ t.test('isForgedLine: only the spellings Haraka does not parse, and only ours', 
 })
 
 t.test('our authserv-id in every spelling, and nobody else\'s', async (t) => {
-  for (const v of [`${AUTHSERV}.; dmarc=pass`, `"${AUTHSERV}.";`, `(x; y) ${AUTHSERV}; spf=pass`]) t.ok(isOurAuthResults(v, AUTHSERV), v)
+  for (const v of [`${AUTHSERV}.; dmarc=pass`, `"${AUTHSERV}.";`, `(x; y) ${AUTHSERV}; spf=pass`, `"${AUTHSERV.replace(/\./g, '\\.')}"; dmarc=pass`, `"${AUTHSERV.replace(/^./, (c) => `\\${c}`)}" ; dkim=pass`]) {
+    t.ok(isOurAuthResults(v, AUTHSERV), v)
+  }
   for (const v of [`"${AUTHSERV};x"; dmarc=pass`, `x${AUTHSERV}; spf=pass`, `(${AUTHSERV}) other.example; spf=pass`]) t.notOk(isOurAuthResults(v, AUTHSERV), v)
 })
 
