@@ -430,7 +430,7 @@ export function account(input: AccountInput): Accounting {
       const dnsDefer = fate === 'deferred' && !!input.dnsFaults && o.stage === 'end of DATA' && o.text.includes(DNS_DEFER_TEXT) && t.variant !== 'lookalike'
       if (fate === 'deferred' && !dnsDefer) problem(`deferred: ${o.stage} ${o.code} ${o.text}`, i)
       if (t.kind === 'genuine' && !dnsDefer) problem(`genuine notice refused: ${o.code} ${o.text}`, i)
-      if (who === 'plugin' && input.mode !== 'reject') problem('rejected by the plugin outside mode=reject', i)
+      if (who === 'plugin' && o.code >= 500 && input.mode !== 'reject') problem('rejected by the plugin outside mode=reject', i)
     }
     add(fate)
 
