@@ -8,7 +8,7 @@ import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage } fr
 import { trustedAuthResults } from './auth/results.js'
 import type { Settings } from './config/settings.js'
 import { claimAwaitsDns, detect } from './detect/index.js'
-import { MAX_PARTS, type MessageFacts, readMessage } from './message/parse.js'
+import { type MessageFacts, readMessage } from './message/parse.js'
 import type { ResolveFn } from './auth/resolver.js'
 import type { Hit } from './verdict/symbols.js'
 import { type Verdict, applyComposites, scoreHits, verdictOf } from './verdict/score.js'
@@ -49,7 +49,7 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
   const timings = { auth: 0, parse: 0, detect: 0 }
   try {
     const dkimLimits = { maxSignatures: settings.limits.max_dkim_signatures, maxAuthBytes: settings.limits.max_auth_bytes }
-    const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes))
+    const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes, { maxLinks: settings.limits.max_links, maxParts: settings.limits.max_mime_parts }))
     const authenticating = opts.resolve
       ? timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId, dkimLimits))
       : parsing.then(([facts]) => [trustedAuthResults(facts.authResults, settings.auth.trusted_authserv_ids) ?? UNAVAILABLE, 0] as const)
@@ -90,9 +90,9 @@ export function decide(
   const { context, hits: found } = detect(facts, auth, settings, envelopeFrom)
   const { kind, claim, fromDomain, isNotice } = context
   if (facts.truncated) {
-    found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${MAX_PARTS}` : String(settings.limits.max_scan_bytes)] })
+    found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${settings.limits.max_mime_parts}` : String(settings.limits.max_scan_bytes)] })
   }
-  const hits = applyComposites(found)
+  const hits = applyComposites(found, settings.composites)
   const score = scoreHits(hits, settings.scores)
   return {
     verdict: verdictOf(isNotice, score, hits, settings.thresholds),

@@ -4,7 +4,7 @@
  * simplified-Chinese glyphs of machine-made lures and the words of callback lures. Validated at load, then compiled
  * once per configuration load into normalised phrase lists.
  */
-import { ConfigError } from '../shared/errors.js'
+import { Checker, isRecord } from '../config/validate.js'
 import { normaliseText } from '../message/text.js'
 
 /** Order matters when two kinds weigh the same: the more specific kind comes first. */
@@ -37,8 +37,6 @@ export interface PhraseBook {
   readonly callback: readonly string[]
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
 const TOP_KEYS = new Set([
   'kinds',
   'weights',
@@ -51,18 +49,18 @@ const TOP_KEYS = new Set([
   'callback',
 ])
 
+const LANGUAGES = new Set(['ja', 'en'])
+
 export interface PhraseResult {
   readonly value: PhraseBook
   readonly warnings: readonly string[]
 }
 
 export function parsePhrases(raw: unknown, file: string): PhraseResult {
-  const warnings: string[] = []
-  const fail = (key: string, problem: string): never => {
-    throw new ConfigError(file, key, problem)
-  }
+  const c: Checker = new Checker(file)
+  const fail = (key: string, problem: string): never => c.fail(key, problem)
   if (!isRecord(raw) || Object.keys(raw).length === 0) return fail('kinds', 'missing: the file is empty or could not be read')
-  for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) warnings.push(`${file}: ${key}: unknown key, ignored`)
+  c.unknownKeys(raw, TOP_KEYS, (key) => key)
 
   const list = (v: unknown, at: string): string[] => {
     if (!Array.isArray(v) || v.length === 0) return fail(at, 'expected a non-empty list of phrases')
@@ -74,16 +72,11 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
   }
   const bilingual = (v: unknown, at: string): Bilingual => {
     if (!isRecord(v)) return fail(at, 'expected a mapping with `ja` and `en` lists')
-    for (const key of Object.keys(v)) if (key !== 'ja' && key !== 'en') warnings.push(`${file}: ${at}.${key}: unknown language, ignored`)
+    c.unknownKeys(v, LANGUAGES, (key) => `${at}.${key}`, 'unknown language')
     return { ja: list(v.ja, `${at}.ja`), en: list(v.en, `${at}.en`) }
   }
   const compiled = (b: Bilingual): string[] => [...new Set([...b.ja, ...b.en].map(normaliseText))]
-  const positive = (v: unknown, at: string, integer: boolean): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-      return fail(at, `expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}`)
-    }
-    return v
-  }
+  const positive = (v: unknown, at: string, integer: boolean): number => c.number(v, at, { positive: true, integer })
 
   const rawKinds = raw.kinds
   if (!isRecord(rawKinds)) return fail('kinds', 'expected a mapping of notice kind to phrases')
@@ -136,6 +129,6 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
       simplified_chinese: glyphs,
       callback: compiled(bilingual(raw.callback, 'callback')),
     },
-    warnings,
+    warnings: c.warnings,
   }
 }

@@ -4,7 +4,7 @@
  */
 import { getDomain } from 'tldts'
 
-import { ConfigError } from '../shared/errors.js'
+import { Checker, isRecord } from '../config/validate.js'
 import { normaliseName } from '../message/text.js'
 import { type AdminPattern, compileAdminPattern } from './pattern.js'
 
@@ -110,8 +110,6 @@ const KNOWN_PROMISES = new Set(['attachments', 'links', 'order_number', 'card_da
 const KNOWN_INCIDENT_KEYS = new Set(['since', 'until', 'days', 'leaked', 'note'])
 const DAY_MS = 86_400_000
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
 /** A registrable domain (public suffix + one label), lowercase ASCII, or a reason why not. */
 export function registrableProblem(domain: string): string | undefined {
   if (domain !== domain.toLowerCase()) return 'not lowercase'
@@ -122,17 +120,14 @@ export function registrableProblem(domain: string): string | undefined {
 }
 
 export function parseRegistry(raw: unknown, file: string): RegistryResult {
-  const warnings: string[] = []
-  const fail = (key: string, problem: string): never => {
-    throw new ConfigError(file, key, problem)
-  }
+  const c: Checker = new Checker(file)
+  const warnings = c.warnings
+  const fail = (key: string, problem: string): never => c.fail(key, problem)
   if (raw === null || raw === undefined || (isRecord(raw) && Object.keys(raw).length === 0)) {
     fail('retailers', 'missing: the file is empty or could not be read')
   }
   if (!isRecord(raw)) return fail('(top level)', 'expected a mapping with a `retailers` key')
-  for (const key of Object.keys(raw)) {
-    if (key !== 'retailers' && !(DOMAIN_LISTS as readonly string[]).includes(key)) warnings.push(`${file}: ${key}: unknown key, ignored`)
-  }
+  c.unknownKeys(raw, new Set<string>(['retailers', ...DOMAIN_LISTS]), (key) => key)
   const retailers = raw.retailers
   if (!isRecord(retailers)) return fail('retailers', 'expected a mapping of brand id to brand')
 
@@ -146,31 +141,16 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
     const at = `retailers.${id}`
     if (!ID_RE.test(id)) fail(at, 'brand id must be lowercase letters, digits, - or _')
     if (!isRecord(entry)) return fail(at, 'expected a mapping')
-    for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) warnings.push(`${file}: ${at}.${key}: unknown key, ignored`)
+    c.unknownKeys(entry, KNOWN_KEYS, (key) => `${at}.${key}`)
 
-    const strings = (key: string, required: boolean): string[] => {
-      const v = entry[key]
-      if (v === undefined && !required) return []
-      if (!Array.isArray(v) || (required && v.length === 0)) return fail(`${at}.${key}`, 'expected a non-empty list')
-      return v.map((item, i) =>
-        typeof item === 'string' && item.trim() ? item.trim() : fail(`${at}.${key}[${i}]`, 'expected a non-empty string'),
-      )
-    }
+    const strings = (key: string, required: boolean): string[] => c.strings(entry[key], `${at}.${key}`, required)
     const domains = (key: string, required: boolean): string[] =>
       strings(key, required).map((d, i) => {
         const problem = registrableProblem(d)
         return problem ? fail(`${at}.${key}[${i}]`, `${JSON.stringify(d)}: ${problem}`) : d
       })
 
-    const oneOf = <T extends string>(key: string, allowed: readonly T[]): T[] => {
-      const seen = new Set<string>()
-      return strings(key, false).map((v, i) => {
-        if (!(allowed as readonly string[]).includes(v)) fail(`${at}.${key}[${i}]`, `${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`)
-        if (seen.has(v)) fail(`${at}.${key}[${i}]`, `${JSON.stringify(v)} is listed twice`)
-        seen.add(v)
-        return v as T
-      })
-    }
+    const oneOf = <T extends string>(key: string, allowed: readonly T[]): T[] => c.enumList(strings(key, false), `${at}.${key}`, allowed)
 
     const brandNames = strings('names', true)
     const ambiguousNames = strings('ambiguous_names', false)

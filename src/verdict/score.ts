@@ -1,7 +1,7 @@
 /**
  * From hits to a verdict, and from a verdict to an action. Pure.
  */
-import { COMPOSITES, type Hit, type SymbolName } from './symbols.js'
+import type { Hit, SymbolName } from './symbols.js'
 
 export const VERDICTS = ['none', 'notice', 'verified', 'suspicious', 'spoofed', 'error'] as const
 export type Verdict = (typeof VERDICTS)[number]
@@ -35,12 +35,23 @@ const roundScore = (n: number): number => Math.round(n * 100) / 100
 export const formatScore = (n: number): string => String(roundScore(n))
 
 /**
- * The declared composites (symbols.ts COMPOSITES): when a composite's symbol fired,
- * the symbols it removes are taken out and named in its options (`removed=…`).
+ * A composite, declared in shop-notice.scores.yaml: when `when` fired, the weight of
+ * `removes` is taken off (rspamd's `policy = remove_weight`).
  */
-export function applyComposites(hits: readonly Hit[]): Hit[] {
+export interface Composite {
+  readonly name: string
+  readonly when: SymbolName
+  readonly removes: readonly SymbolName[]
+  readonly why: string
+}
+
+/**
+ * The declared composites, in order: when a composite's symbol fired, the symbols it
+ * removes are taken out and named in its options (`removed=…`).
+ */
+export function applyComposites(hits: readonly Hit[], composites: readonly Composite[]): Hit[] {
   let out = [...hits]
-  for (const c of COMPOSITES) {
+  for (const c of composites) {
     const at = out.findIndex((h) => h.symbol === c.when)
     if (at < 0) continue
     const removed = out.filter((h) => c.removes.includes(h.symbol))
