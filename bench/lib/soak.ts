@@ -492,6 +492,8 @@ export interface PassReport {
   readonly timedOut: boolean
   readonly loadErrors: readonly string[]
   readonly rss: { readonly warmup?: number; readonly half?: number; readonly end?: number; readonly peak?: number; readonly warmupAt: number; readonly boundBytes?: number }
+  /** with workers: each process's RSS after warm-up and at the end (master first), reported, not checked */
+  readonly rssByProcess?: readonly { readonly pid: number; readonly warmup?: number; readonly end?: number }[]
   readonly dnsQueries: number
   /** the share of DNS queries faulted, and how many were answered SERVFAIL / not at all */
   readonly dnsFaults: { readonly share: number; readonly servfail: number; readonly dropped: number }
@@ -560,6 +562,7 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
     const warmupAt = Math.min(opts.warmup, opts.messages)
     const half = Math.floor((warmupAt + opts.messages) / 2)
     let logAtWarmup = 0
+    let byProcessAtWarmup = new Map<number, number | undefined>()
     let done = 0
     const every = Math.max(1, Math.round(opts.messages / 10))
     const started = performance.now()
@@ -581,6 +584,7 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
           done++
           if (done === warmupAt) {
             rss.warmup = sample()
+            byProcessAtWarmup = h.rssByProcess()
             logAtWarmup = logSize()
           }
           if (done === half) rss.half = sample()
@@ -591,6 +595,7 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
       clearInterval(sampler)
     }
     rss.end = sample()
+    const byProcessAtEnd = h.rssByProcess()
     await h.stop()
     // latin1: one character a byte, so that positions are offsets in the file
     const logText = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'latin1') : ''
@@ -667,6 +672,7 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
       timedOut: result.timedOut,
       loadErrors: result.errors,
       rss: { ...rss, warmupAt, boundBytes: opts.rssGrowthBoundBytes },
+      ...(opts.nodes ? { rssByProcess: [...byProcessAtEnd].map(([pid, end]) => ({ pid, warmup: byProcessAtWarmup.get(pid), end })) } : {}),
       dnsQueries: world.dns.stats.queries - q0,
       dnsFaults: { share: opts.dnsFaults ?? 0, servfail: world.dnsFaults.servfail - faults0.servfail, dropped: world.dnsFaults.dropped - faults0.dropped },
       heap,
@@ -729,6 +735,13 @@ export function formatPass(r: PassReport): string[] {
       `growth after warm-up ${growth === undefined ? 'n/a' : `${growth >= 0 ? '+' : ''}${mb(growth)}`}` +
       (r.rss.boundBytes !== undefined ? `, bound +${mb(r.rss.boundBytes)}: ${growth !== undefined && growth <= r.rss.boundBytes ? 'within' : 'EXCEEDED'}` : ''),
   )
+  if (r.rssByProcess) {
+    out.push(
+      `- RSS by process (master first), after warm-up -> end: ${r.rssByProcess
+        .map((p) => `${p.pid} ${mb(p.warmup)} -> ${mb(p.end)}${p.warmup !== undefined && p.end !== undefined ? ` (${p.end >= p.warmup ? '+' : ''}${mb(p.end - p.warmup)})` : ''}`)
+        .join('; ')}`,
+    )
+  }
   if (r.heap) {
     out.push(
       `- V8 heap of Haraka (--trace-gc): live after the last full GC before warm-up ${r.heap.warmupMb ?? 'n/a'} MB, before the end ${r.heap.endMb ?? 'n/a'} MB` +
