@@ -88,7 +88,7 @@ export function decide(
   envelopeFrom?: string,
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
   const { context, hits: found } = detect(facts, auth, settings, envelopeFrom)
-  const { kind, claim, fromDomain, isNotice } = context
+  const { kind, claim, fromDomain, fromAuth, isNotice } = context
   if (facts.truncated) {
     found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${settings.limits.max_mime_parts}` : String(settings.limits.max_scan_bytes)] })
   }
@@ -100,6 +100,6 @@ export function decide(
     kind: kind?.kind,
     score,
     hits,
-    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, auth, settings.domains),
+    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, fromAuth, settings.domains),
   }
 }

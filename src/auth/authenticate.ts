@@ -176,8 +176,3 @@ export function verdictTempErrors(auth: AuthFacts): ('spf' | 'dkim' | 'dmarc')[]
   if (TEMP_RESULTS.has(auth.dmarc.result)) out.push('dmarc')
   return out
 }
-
-/** True when a check that could change the verdict could not be had because DNS failed for now (verdictTempErrors). */
-export function hasTempError(auth: AuthFacts): boolean {
-  return verdictTempErrors(auth).length > 0
-}

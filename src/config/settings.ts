@@ -13,11 +13,11 @@ import { ConfigError } from '../shared/errors.js'
 import { DomainIndex } from '../knowledge/domains.js'
 import { type PhraseBook, parsePhrases } from '../knowledge/phrases.js'
 import { type Registry, parseRegistry } from '../knowledge/registry.js'
-import { type Composite, MODES, type Mode, type Thresholds } from '../verdict/score.js'
+import { type Composite, type DmarcSettings, MODES, type Mode, type Thresholds } from '../verdict/score.js'
 import { type SymbolName, isSymbolName } from '../verdict/symbols.js'
 import { SCORES_FILE, type ScoreBook, parseScores, shippedScoreBook } from './scores.js'
 import { emptiedIniWarnings, lintIni, lintIniFiles } from './ini-lines.js'
-import { Checker, isRecord, splitList } from './validate.js'
+import { Checker, isRecord, splitList } from '../shared/validate.js'
 
 export { ConfigError, SCORES_FILE, emptiedIniWarnings, lintIni, lintIniFiles }
 
@@ -57,6 +57,8 @@ export interface Settings {
   /** where `shop-notice quarantine release` sends a released message */
   readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
   readonly metrics: { readonly enabled: boolean; readonly listen: string; readonly allow_remote: boolean }
+  /** `[dmarc] enforce`: honour the From domain's published DMARC policy for all mail (verdict/score.ts dmarcAction) */
+  readonly dmarc: DmarcSettings
   readonly registry: Registry
   readonly phrases: PhraseBook
   /** the registry's domains, compiled for lookalike and list checks */
@@ -112,6 +114,7 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     listen: { kind: 'listen', default: '127.0.0.1:9464' },
     allow_remote: { kind: 'bool', default: false },
   },
+  dmarc: { enforce: { kind: 'bool', default: false } },
 }
 
 /** The booleans haraka-config must know about to parse `true`/`false`. */
@@ -327,7 +330,7 @@ export function loadSettings(source: ConfigSource): Loaded {
 
 /** Settings from validated parts: the matchers are compiled here, once per configuration load. */
 export function compileSettings(ini: Omit<Settings, 'registry' | 'phrases' | 'domains'>, registry: Registry, phrases: PhraseBook): Settings {
-  return { ...ini, registry, phrases, domains: new DomainIndex(registry) }
+  return { ...ini, registry, phrases, domains: new DomainIndex(registry, phrases.generic_words) }
 }
 
 /** The subset of haraka-config's Config object that this plugin uses. */

@@ -126,7 +126,12 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
       const log = `verdict=${result.verdict} brand=${result.brand ?? '-'} kind=${result.kind ?? '-'} score=${result.score} signals=${result.hits.map((h) => h.symbol).join(',') || '-'} action=${action} ms=${ms}`
       if (result.verdict === 'error') connection.logerror(this, `${log} error=${JSON.stringify(result.error)}`)
       else connection.loginfo(this, log)
-      if (action === 'reject') return next(constants.DENY, DSN.sec_unauthorized(settings.actions.reject_message, 550))
+      if (action === 'reject') {
+        // [dmarc] enforce refuses what the From domain's own p=reject asks to refuse, whatever the verdict
+        const byDmarc = (txn.notes.shop_notice as { action_by?: string } | undefined)?.action_by
+        const message = byDmarc ? `Rejected by the DMARC policy of ${result.auth.dmarc.fromDomain ?? 'the From domain'}` : settings.actions.reject_message
+        return next(constants.DENY, DSN.sec_unauthorized(message, 550))
+      }
       if (action === 'defer') {
         return next(constants.DENYSOFT, DSN.temp_resolver_failed('Temporary DNS failure while authenticating the sender, try again later', 451))
       }

@@ -16,6 +16,11 @@ export const SYMBOLS = {
     group: 'AUTH',
     description: 'DMARC passed with an aligned SPF or DKIM identity for the From domain.',
   },
+  AUTH_ALIGNED_PASS: {
+    group: 'AUTH',
+    description:
+      'No DMARC result (the From domain publishes no record, or the trusted upstream recorded only dkim= and spf=), but a DKIM or SPF pass is aligned with the From domain (relaxed: the same organisational domain), as DMARC would align it.',
+  },
   AUTH_DMARC_FAIL: {
     group: 'AUTH',
     description: 'DMARC failed and the From domain publishes p=none (monitoring only).',
@@ -52,11 +57,12 @@ export const SYMBOLS = {
   BRAND_NOT_AUTHENTICATED: {
     group: 'BRAND',
     description:
-      'The message claims a registered brand, but no aligned DMARC pass comes from one of that brand\'s sending domains (even when the brand publishes p=none).',
+      'The message claims a registered brand in its sender (From domain or display name), but none of the brand\'s mail domains (its own, its issuers\') authenticated it: no DMARC pass, nor, without a DMARC result, an aligned DKIM or SPF pass (even when the brand publishes p=none). A DMARC fail stays a fail.',
   },
   BRAND_AUTHENTICATED: {
     group: 'BRAND',
-    description: 'The claimed registered brand is authenticated: aligned DMARC pass from one of its sending domains.',
+    description:
+      'The claimed registered brand is authenticated: DMARC pass, or without a DMARC result an aligned DKIM or SPF pass, for a From domain that is one of the brand\'s mail domains (its own, its issuers\', or under its own top-level domain; never a free-mail mailbox).',
   },
   BRAND_DISPLAY_NAME_MISMATCH: {
     group: 'BRAND',
@@ -66,6 +72,11 @@ export const SYMBOLS = {
     group: 'BRAND',
     description:
       'A notice names a registered brand in its subject, its first lines or its links, but comes from a domain that is not the brand\'s (a weaker claim than the display name; forwarded mail is exempt).',
+  },
+  BRAND_MENTIONED: {
+    group: 'BRAND',
+    description:
+      'An authenticated sender (its own From domain passed, no lookalike, no free mail) names registered brands without speaking as them: in its subject words, text or links, or as the marketplace its shop is on (〇〇 楽天市場店). Its notice is its own; options list brand:where.',
   },
   BRAND_PROMISE_ATTACHMENTS: {
     group: 'BRAND',
@@ -99,7 +110,7 @@ export const SYMBOLS = {
   },
   LINK_HTTP: {
     group: 'LINK',
-    description: 'A notice links with plain http://, in its HTML or its text.',
+    description: 'A notice links with plain http://, in its HTML or its text (an address written without a scheme, www.example.com/…, is no http link).',
   },
   LINK_IP: {
     group: 'LINK',
@@ -151,7 +162,7 @@ export const SYMBOLS = {
   ATTACHMENT_RISKY: {
     group: 'ATTACHMENT',
     description:
-      'A notice carries an archive, an executable or script, an HTML file, a disk image or a macro document (a double extension such as invoice.pdf.exe counts by its last one).',
+      'A notice carries an archive, an executable or script, an HTML file, a disk image, a macro document or a file that opens as something else (.url, .xll, .eml, .msg): the phrase book\'s `attachments` lists; a double extension such as invoice.pdf.exe counts by its last one, and a name ending in a dot or a space is risky.',
   },
   ATTACHMENT_ON_NOTICE: {
     group: 'ATTACHMENT',
@@ -160,7 +171,12 @@ export const SYMBOLS = {
   CONTENT_CARD_DATA_REQUEST: {
     group: 'CONTENT',
     description:
-      'The text asks for a card number, security code, PIN, bank account or identity document: a sentence holds both the item and a request, and no reassurance ("we will never ask…").',
+      'The text asks for a card number, security code, PIN, bank account or identity document: a sentence holds both the item and a request outside a condition, the request is not negated, and the sentence is no warning or promise ("we will never ask…", "scammers may ask you to…").',
+  },
+  CONTENT_CARD_DATA_ELSEWHERE: {
+    group: 'CONTENT',
+    description:
+      'An authenticated sender (registered brand or not) asks for card data (CONTENT_CARD_DATA_REQUEST) and links to a domain that neither it, nor the claimed brand, nor any registered brand answers for: a hijacked shop account sending buyers to re-enter their card elsewhere. With the request it outweighs the brand\'s authentication: at least suspicious.',
   },
   CONTENT_CREDENTIAL_REQUEST: {
     group: 'CONTENT',

@@ -25,6 +25,9 @@ t.before(async () => {
     'testshop.jp': { txt: ['v=spf1 ip4:192.0.2.10 -all'], a: ['192.0.2.10'] },
     '_dmarc.testshop.jp': { txt: ['v=DMARC1; p=reject'] },
     'client.example': { a: ['203.0.113.5'] },
+    // a domain of no brand that publishes p=reject ([dmarc] enforce)
+    'home.example': { txt: ['v=spf1 ip4:192.0.2.20 -all'] },
+    '_dmarc.home.example': { txt: ['v=DMARC1; p=reject'] },
     'down.example': { drop: true },
     '_dmarc.down.example': { drop: true },
   })
@@ -113,6 +116,34 @@ t.test('reject mode answers 5xx at the reject threshold', async (t) => {
   const r = await run(plugin, conn, spoof())
   t.equal(r.rc, constants.DENY)
   t.match(r.msg, { code: 550, reply: '5.7.1 Forged notice' }, 'a DSN: 550 5.7.1')
+})
+
+const forgedPersonal = () =>
+  makeMessage({ from: mailbox('Hanako', 'hanako@home.example'), subject: 'Lunch on Friday?', body: 'Shall we meet at noon?\n' })
+
+t.test('[dmarc] enforce: personal mail forged from a p=reject domain is refused in reject mode', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=reject\n[dmarc]\nenforce=true\n')
+  const conn = connection({ mailFrom: 'hanako@home.example' })
+  const r = await run(plugin, conn, forgedPersonal())
+  t.equal(r.rc, constants.DENY)
+  t.match(r.msg, { code: 550, reply: '5.7.1 Rejected by the DMARC policy of home.example' }, 'a DSN: 550 5.7.1, saying why')
+  t.equal(conn.transaction.notes.shop_notice.verdict, 'none', 'the verdict is still none: the policy acted, not the verdict')
+  t.equal(conn.transaction.notes.shop_notice.action_by, 'dmarc(p=reject)')
+})
+
+t.test('[dmarc] enforce: held in quarantine mode; off by default', async (t) => {
+  const held = makePlugin(t, '[actions]\nmode=quarantine\n[dmarc]\nenforce=true\n').plugin
+  const conn = connection({ mailFrom: 'hanako@home.example' })
+  const r = await run(held, conn, forgedPersonal())
+  t.equal(r.rc, undefined)
+  t.equal(conn.transaction.notes.shop_notice_hold, true, 'held')
+
+  const off = makePlugin(t, '[actions]\nmode=reject\n').plugin
+  const conn2 = connection({ mailFrom: 'hanako@home.example' })
+  const r2 = await run(off, conn2, forgedPersonal())
+  t.equal(r2.rc, undefined, 'without [dmarc] enforce the policy is only a score')
+  t.notOk(conn2.transaction.notes.shop_notice_hold)
+  t.notOk(conn2.transaction.notes.shop_notice.action_by)
 })
 
 t.test('monitor mode only writes headers', async (t) => {
