@@ -24,14 +24,15 @@ const ZONES = {
 }
 
 let seq = 0
-const message = (subject: string, body: string): { data: Buffer; messageId: string } => {
+const message = (subject: string, body: string, from = `TestShop <order@${SHOP}>`): { data: Buffer; messageId: string } => {
   const messageId = `<qfail.${process.pid}.${++seq}@test.example>`
-  const head = [`From: TestShop <order@${SHOP}>`, 'To: customer@recipient.example', `Subject: ${subject}`, 'Date: Thu, 21 May 2026 10:00:00 +0000', `Message-ID: ${messageId}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8']
+  const head = [`From: ${from}`, 'To: customer@recipient.example', `Subject: ${subject}`, 'Date: Thu, 21 May 2026 10:00:00 +0000', `Message-ID: ${messageId}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8']
   return { data: Buffer.from(`${head.join('\r\n')}\r\n\r\n${body}`, 'utf8'), messageId }
 }
 /** an order notice of the test brand from an address its SPF (-all) and DMARC (p=reject) refuse */
 const spoof = () => message('Your TestShop order confirmation', 'Thank you for your order at TestShop.\r\nOrder number: TS-2026-0001234\r\nTotal: 39.80 EUR\r\n')
-const plain = () => message('lunch', 'See you at noon.\r\n')
+/** personal mail from a domain of no brand, with no DNS at all: nothing to hold */
+const plain = () => message('lunch', 'See you at noon.\r\n', 'Friend <friend@home.example>')
 
 let dns: { port: number; close(): Promise<void> }
 let h: Haraka
@@ -57,8 +58,8 @@ t.teardown(async () => {
   await dns?.close()
 })
 
-const send = async (data: Buffer): Promise<number | undefined> => {
-  const [r] = await sendMail(h.port, [{ from: `bounce@${SHOP}`, to: ['customer@recipient.example'], data }], { localAddress: '127.0.0.2', helo: 'client.test', timeoutMs: 15_000 })
+const send = async (data: Buffer, from = `bounce@${SHOP}`): Promise<number | undefined> => {
+  const [r] = await sendMail(h.port, [{ from, to: ['customer@recipient.example'], data }], { localAddress: '127.0.0.2', helo: 'client.test', timeoutMs: 15_000 })
   return r?.final?.code
 }
 const deliveredWith = (messageId: string) => h.delivered().filter((m) => m.get('Message-ID')[0] === messageId)
@@ -72,7 +73,7 @@ t.test('the day folder cannot be made: 451, not delivered, Haraka answers the ne
   t.ok(process.kill(h.pid, 0), 'Haraka is still running')
 
   const p = plain()
-  t.equal(await send(p.data), 250, 'the next message is answered')
+  t.equal(await send(p.data, 'friend@home.example'), 250, 'the next message is answered')
   t.equal(deliveredWith(p.messageId).length, 1, '... and delivered')
 })
 
