@@ -5,7 +5,7 @@
  * credential request), so they run after them (detect/index.ts).
  * Pure: no Haraka, no DNS, no clock (the scan time comes in the Context).
  */
-import { alignedPassDomain, hasTempError } from '../auth/authenticate.js'
+import { alignedPassDomain, verdictTempErrors } from '../auth/authenticate.js'
 import { type Brand, type Incident, incidentsInForce, mailDomainsOf } from '../knowledge/registry.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Context } from './context.js'
@@ -43,7 +43,7 @@ export function authenticatedBy(c: Context, brand: Brand, hits: readonly Hit[]):
 function undecided(c: Context, brand: Brand): boolean {
   const from = c.fromDomain ? c.knowledge.domains.host(c.fromDomain).registrable : ''
   const own = from !== '' && mailDomainsOf(c.knowledge.registry, brand).includes(from)
-  return own && (c.auth.source === 'unavailable' || c.fromAuth.result === 'temperror' || c.fromAuth.result === 'unavailable' || hasTempError(c.auth))
+  return own && (c.auth.source === 'unavailable' || c.fromAuth.result === 'temperror' || c.fromAuth.result === 'unavailable' || verdictTempErrors(c.auth).length > 0)
 }
 
 /** The most recent of the incidents in force (the one a hit names). */
