@@ -50,8 +50,8 @@ async function send(plugin: unknown, rcptTo: string[]) {
   conn.transaction.cfg = { ...conn.transaction.cfg, headers: { ...conn.transaction.cfg.headers, max_lines: 1000 } }
   await loadMessage(conn.transaction, spoof)
   await fixtures.callDataPost(plugin, conn)
-  const notes = conn.transaction.notes as { shop_notice: { verdict: string; action: string }; quarantine?: boolean }
-  return { verdict: notes.shop_notice.verdict, action: notes.shop_notice.action, quarantine: !!notes.quarantine, subject: conn.transaction.header.get_all('Subject')[0] as string }
+  const notes = conn.transaction.notes as { shop_notice: { verdict: string; action: string }; shop_notice_hold?: boolean }
+  return { verdict: notes.shop_notice.verdict, action: notes.shop_notice.action, quarantine: notes.shop_notice_hold === true, subject: conn.transaction.header.get_all('Subject')[0] as string }
 }
 
 t.test('each domain alone gets its own policy', async (t) => {
