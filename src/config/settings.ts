@@ -9,6 +9,8 @@ import path from 'node:path'
 import YAML from 'yaml'
 
 import { ConfigError } from '../shared/errors.js'
+import { parseStoreConfig } from '../store/config.js'
+import type { StoreConfig } from '../store/types.js'
 import { DomainIndex } from '../knowledge/domains.js'
 import { type PhraseBook, parsePhrases } from '../knowledge/phrases.js'
 import { type Registry, parseRegistry } from '../knowledge/registry.js'
@@ -44,6 +46,8 @@ export interface Settings {
   /** where `shop-notice quarantine release` sends a released message */
   readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
   readonly metrics: { readonly enabled: boolean; readonly listen: string; readonly allow_remote: boolean }
+  /** `[store]` and `[redis]`: the state store (docs/store.md), validated by store/config.ts */
+  readonly store: StoreConfig
   readonly registry: Registry
   readonly phrases: PhraseBook
   /** the registry's domains, compiled for lookalike and list checks */
@@ -92,6 +96,21 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     enabled: { kind: 'bool', default: false },
     listen: { kind: 'listen', default: '127.0.0.1:9464' },
     allow_remote: { kind: 'bool', default: false },
+  },
+  // the state store (docs/store.md); store/config.ts parseStoreConfig validates these further
+  store: {
+    backend: { kind: 'string', default: 'sqlite' },
+    path: { kind: 'string', default: 'var/shop-notice.sqlite' },
+    retention_days: { kind: 'count', default: 400 },
+    max_entries: { kind: 'count', default: 1_000_000 },
+    timeout_ms: { kind: 'count', default: 200 },
+  },
+  redis: {
+    host: { kind: 'host', default: '127.0.0.1' },
+    port: { kind: 'port', default: 6379 },
+    db: { kind: 'string', default: '0' },
+    username: { kind: 'string', default: '' },
+    password: { kind: 'string', default: '' },
   },
 }
 
@@ -262,7 +281,11 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
     )
   }
 
-  return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'phrases' | 'domains' | 'scores'>), scores }, warnings }
+  // unknown keys of [store] and [redis] were reported above
+  const store = parseStoreConfig({ store: out.store, redis: out.redis }, file).value
+  delete out.redis
+
+  return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'phrases' | 'domains' | 'scores' | 'store'>), store, scores }, warnings }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { AuthFacts } from '../auth/authenticate.js'
 import type { DomainIndex } from '../knowledge/domains.js'
 import type { PhraseBook } from '../knowledge/phrases.js'
 import type { Registry } from '../knowledge/registry.js'
+import { type Addressee, readAddressee } from '../message/addressee.js'
 import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
 import { type BrandClaim, type SenderBrands, claimBrand, claimMakesNotice, isForwarded, senderBrands } from './claim.js'
@@ -33,6 +34,8 @@ export interface Context {
   readonly claim?: BrandClaim
   /** a shop notice: its words say so, or it speaks for a brand, or imitates one's domain */
   readonly isNotice: boolean
+  /** a notice's greeting names and the personal data it carries (read only for notices) */
+  readonly addressee?: Addressee
 }
 
 /** A detector family: the hits it finds in one message. Pure. */
@@ -50,5 +53,6 @@ export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowl
   const claim = claimBrand({ sender, facts, isNotice: !!kind, forwarded, imitated, domains, leadChars: book.lead_chars })
   // a message imitating a brand's domain speaks for the shop whatever its words
   const isNotice = !!kind || claimMakesNotice(claim) || imitatedBrand(looks) !== undefined
-  return { facts, auth, knowledge, envelopeFrom, kind, sender, fromDomain, looks, claim, isNotice }
+  const addressee = isNotice ? readAddressee(facts.text) : undefined
+  return { facts, auth, knowledge, envelopeFrom, kind, sender, fromDomain, looks, claim, isNotice, addressee }
 }

@@ -13,10 +13,12 @@ import { contentDetector } from './content.js'
 import { type Context, type Detector, type Knowledge, contextOf } from './context.js'
 import { domainDetector } from './domain.js'
 import { linkDetector } from './link.js'
+import { noticeDetector } from './notice.js'
 import { senderDetector } from './sender.js'
 
 export type { Context, Detector, Knowledge }
 export { claimAwaitsDns } from './claim.js'
+export { type MemorySubject, type RecipientMemory, memoryHits, memorySubject } from './notice.js'
 
 /** Every detector family, in the order their hits are listed. */
 const DETECTORS: readonly Detector[] = [
@@ -27,6 +29,7 @@ const DETECTORS: readonly Detector[] = [
   senderDetector,
   attachmentDetector,
   contentDetector,
+  noticeDetector,
 ]
 
 /** Runs the detectors over one message: the context they shared, and their hits in order. */

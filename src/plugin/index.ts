@@ -15,11 +15,12 @@ import { authservIdFor, resolverFor } from '../config/sources.js'
 import { errorResult, scan } from '../scan.js'
 import { apply } from './apply.js'
 import { type Connection, type Next, type ShopNoticePlugin, type Transaction, envelopeSender, harakaMeOf } from './haraka.js'
-import { registerMetrics } from './metrics-hooks.js'
+import { registerMetrics, shutdown as shutdownMetrics } from './metrics-hooks.js'
 import { passReleased } from './quarantine-hooks.js'
+import { closeStore, learnFrom, memoryFor, syncStore } from './store-hooks.js'
 import { removeForgedHeaders, transactionBytes } from './transaction.js'
 
-export { serve_metrics, shutdown } from './metrics-hooks.js'
+export { serve_metrics } from './metrics-hooks.js'
 export { record_quarantine } from './quarantine-hooks.js'
 
 const resolverKey = (s: Settings): string => JSON.stringify([s.dns, s.cache])
@@ -35,6 +36,14 @@ export function register(this: ShopNoticePlugin): void {
     this.logwarn(`[actions] mode=${mode}, but queue/quarantine is not in config/plugins: spoofed notices will be delivered, not held`)
   }
   registerMetrics.call(this)
+  // after the metrics, so that a failure to open is counted too
+  syncStore.call(this)
+}
+
+/** Haraka calls this on shutdown: the metrics listener and the store's handle go. */
+export function shutdown(this: ShopNoticePlugin): void {
+  shutdownMetrics.call(this)
+  void closeStore.call(this)
 }
 
 /**
@@ -60,6 +69,8 @@ export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = fa
       if (this.shopNoticeMetrics && JSON.stringify(settings.metrics) !== this.shopNoticeMetrics.started) {
         this.logwarn('[metrics] changed: the metrics listener keeps its start-up settings until Haraka restarts')
       }
+      // [store] or [redis] changed: a new handle (the old one is closed)
+      syncStore.call(this)
     }
   } catch (err) {
     if (!starting) this.shopNoticeMetrics?.metrics.reloaded(false)
@@ -109,10 +120,15 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
       scan(
         raw,
         { ip: connection.remote.ip ?? undefined, helo: connection.hello.host ?? undefined, sender: envelopeSender(txn) },
-        { settings, authservId, resolve: state.resolver.forMessage(settings.dns.message_timeout_ms) },
+        { settings, authservId, resolve: state.resolver.forMessage(settings.dns.message_timeout_ms), memory: memoryFor.call(this, txn) },
       ),
     )
     .catch((err: unknown) => errorResult(err))
+    // an authenticated notice teaches the store before the client hears the answer (bounded by [store] timeout_ms)
+    .then(async (result) => {
+      await learnFrom.call(this, txn, result)
+      return result
+    })
     .then((result) => {
       if (connection.transaction !== txn) return next() // the client went away meanwhile
       const action = apply.call(this, connection, txn, result, settings, authservId)

@@ -1,6 +1,6 @@
 import t from 'tap'
 
-import { ConfigError } from '../../dist/src/errors.js'
+import { ConfigError } from '../../dist/src/shared/errors.js'
 import { STORE_DEFAULTS, parseStoreConfig } from '../../dist/src/store/index.js'
 
 const FILE = '/etc/haraka/config/shop-notice.ini'
