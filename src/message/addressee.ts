@@ -37,22 +37,22 @@ const PREFECTURES =
   '北海道|青森県|岩手県|宮城県|秋田県|山形県|福島県|茨城県|栃木県|群馬県|埼玉県|千葉県|東京都|神奈川県|新潟県|富山県|石川県|福井県|山梨県|長野県|岐阜県|静岡県|愛知県|三重県|滋賀県|京都府|大阪府|兵庫県|奈良県|和歌山県|鳥取県|島根県|岡山県|広島県|山口県|徳島県|香川県|愛媛県|高知県|福岡県|佐賀県|長崎県|熊本県|大分県|宮崎県|鹿児島県|沖縄県'
 
 /** 〒123-4567, 郵便番号 123-4567 */
-const POSTAL_CODE = /(?:〒|郵便番号[:\s]{0,3})\s?\d{3}-?\d{4}(?!\d)/
+const POSTAL_CODE = /(?:〒|郵便番号[:\s]{0,3})\s?\d{3}-?\d{4}(?:$|\D)/
 /** a prefecture followed by a municipality (市, 区, 町, 村, 郡) */
 const PREFECTURE_CITY = new RegExp(`(?:${PREFECTURES})[^\\s、。,]{1,12}?[市区町村郡]`)
 /** a number, up to four words, a street word: 1200 Oak Street, 5 Main St. */
 const STREET =
-  /\b\d{1,6}[A-Za-z]?\s+(?:[A-Za-z][A-Za-z.'-]{0,20}\s+){0,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir)\b/
+  /(?:^|[^\dA-Za-z])\d{1,6}[A-Za-z]?\s+(?:[A-Za-z][A-Za-z.'-]{0,20}\s+){0,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir)(?:$|[^A-Za-z])/
 /** City, ST 12345(-6789) */
-const CITY_STATE_ZIP = /\b[A-Z][A-Za-z.' -]{1,30},\s?[A-Z]{2}\s{1,2}\d{5}(?:-\d{4})?\b/
+const CITY_STATE_ZIP = /(?:^|[^A-Za-z])[A-Z][A-Za-z.' -]{1,30},\s?[A-Z]{2}\s{1,2}\d{5}(?:$|\D)/
 
 /** Japanese numbers (03-1234-5678, 090-1234-5678, 09012345678, +81 90 1234 5678) and North American ones ((555) 123-4567). */
 const PHONES: readonly RegExp[] = [
-  /(?<![\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?![\d-])/,
-  /(?<![\d-])0[5789]0\d{8}(?!\d)/,
-  /\+81[\s-]?\d{1,4}[\s-]?\d{1,4}[\s-]?\d{3,4}(?!\d)/,
-  /(?<![\d-])(?:\+1[\s.-]?)?\(\d{3}\)\s?\d{3}[\s.-]\d{4}(?!\d)/,
-  /(?<![\d-])(?:\+1[\s.-]?)?\d{3}[.-]\d{3}[.-]\d{4}(?![\d-])/,
+  /(?:^|[^\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?:$|[^\d-])/,
+  /(?:^|\D)0[5789]0\d{8}(?:$|\D)/,
+  /\+81[\s-]?\d{1,4}[\s-]?\d{1,4}[\s-]?\d{3,4}(?:$|\D)/,
+  /(?:^|[^\d-])(?:\+1[\s.-]?)?\(\d{3}\)\s?\d{3}[\s.-]\d{4}(?:$|\D)/,
+  /(?:^|[^\d-])(?:\+1[\s.-]?)?\d{3}[.-]\d{3}[.-]\d{4}(?:$|[^\d-])/,
 ]
 
 /** A label that opens the customer's own data. */
@@ -61,7 +61,7 @@ const CUSTOMER_LABEL =
 
 /** A line that speaks for the shop: its desk, its company, its hours, its copyright. */
 const SHOP_LINE =
-  /(?:問い?合わ?せ|カスタマー|サポート|センター|窓口|本社|所在地|会社概要|運営|発行|株式会社|有限会社|合同会社|受付時間|営業時間|フリーダイヤル|ナビダイヤル|customer (?:service|care|support)|support|contact us|help ?desk|headquarters|registered office|\binc\b|\bltd\b|\bllc\b|corporation|toll[ -]free|©|\(c\)|copyright)/i
+  /(?:問い?合わ?せ|カスタマー|サポート|センター|窓口|本社|所在地|会社概要|運営|発行|株式会社|有限会社|合同会社|受付時間|営業時間|フリーダイヤル|ナビダイヤル|customer (?:service|care|support)|support|contact us|help ?desk|headquarters|registered office|(?:^|[^a-z])(?:inc|ltd|llc)(?:$|[^a-z])|corporation|toll[ -]free|©|\(c\)|copyright)/i
 
 /** A line that starts a new section: a decorated heading or a rule. */
 const SECTION_START = /^(?:[■□◆◇●○◎▼▽▲△★☆【\[]|[-=_*~━─]{3})/
@@ -80,10 +80,22 @@ const EN_GENERIC = new Set([
   'for', 'your', 'our', 'we', 'thank', 'thanks', 'welcome', 'this', 'the', 'you', 'is', 'it',
 ])
 /** placeholders a template forgot to fill: {name}, %NAME%, 〇〇, ＊＊ */
-const PLACEHOLDER = /[{}%<>〇○◯＊*#$@]|\bname\b/i
+const PLACEHOLDER = /[{}%<>〇○◯＊*#$@]|(?:^|[^a-z])name(?:$|[^a-z])/i
 
-const DASHES = /(?<=\d)[‐‑‒–—―−ー](?=\d)/g
-const normaliseLine = (line: string): string => line.normalize('NFKC').replace(DASHES, '-').trim()
+/** a dash between digits, as phone numbers and postal codes are written in Japanese text (０９０ー１２３４) */
+const DASH = /(\d)[‐‑‒–—―−ー](\d)/g
+const normaliseLine = (line: string): string => {
+  const nfkc = line.normalize('NFKC')
+  // twice: a one-digit group between two dashes (1ー2ー3) is matched on the second pass
+  return nfkc.replace(DASH, '$1-$2').replace(DASH, '$1-$2').trim()
+}
+
+/** `s` without the characters of `chars` at its end (a loop: an anchored `[…]+$` regex is quadratic). */
+function trimEnd(s: string, chars: string): string {
+  let end = s.length
+  while (end > 0 && chars.includes(s[end - 1]!)) end--
+  return s.slice(0, end)
+}
 
 function japaneseName(line: string): string | undefined {
   const m = JA_GREETING.exec(line)
@@ -98,12 +110,12 @@ function japaneseName(line: string): string | undefined {
 
 function englishName(line: string): string | undefined {
   const m = EN_GREETING.exec(line)
-  const name = m?.[1]?.trim().replace(/[.\s]+$/, '')
+  const name = m?.[1] ? trimEnd(m[1].trim(), '. ') : undefined
   if (!name || PLACEHOLDER.test(name)) return undefined
   const words = name.split(/\s+/)
   if (words.length > 4) return undefined
   if (!words.every((w) => /^[\p{L}][\p{L}.'-]*$/u.test(w))) return undefined
-  if (words.some((w) => EN_GENERIC.has(w.toLowerCase().replace(/[.']+$/, '')))) return undefined
+  if (words.some((w) => EN_GENERIC.has(trimEnd(w.toLowerCase(), ".'")))) return undefined
   return name
 }
 
