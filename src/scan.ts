@@ -59,9 +59,10 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
   let auth: AuthFacts = UNAVAILABLE
   const timings: { auth: number; parse: number; detect: number; store?: number } = { auth: 0, parse: 0, detect: 0 }
   try {
+    const dkimLimits = { maxSignatures: settings.limits.max_dkim_signatures, maxAuthBytes: settings.limits.max_auth_bytes }
     const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes))
     const authenticating = opts.resolve
-      ? timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId))
+      ? timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId, dkimLimits))
       : parsing.then(([facts]) => [trustedAuthResults(facts.authResults, settings.auth.trusted_authserv_ids) ?? UNAVAILABLE, 0] as const)
     const [[facts, parseMs], [authFacts, authMs]] = await Promise.all([parsing, authenticating])
     auth = authFacts

@@ -11,6 +11,8 @@
 #                  first notice here and carries a postal address or phone
 #                  number (NOTICE_FIRST_CONTACT with NOTICE_PERSONAL_DATA)
 #   none, notice, error, or no header -> the inbox, untouched
+#   released by an admin (X-Shop-Notice-Released) -> the inbox, whatever
+#                  verdict it was held with (docs/operations.md)
 #
 # Only use this where your own Haraka runs shop-notice: it removes every
 # X-Shop-Notice a sender wrote before it adds its own, so the one a mailbox
@@ -24,6 +26,14 @@
 # back to the inbox.
 
 require ["fileinto", "imap4flags", "mailbox"];
+
+# An admin released it from the quarantine: it keeps the verdict it was held
+# with, and the admin's decision stands. The plugin removes every release
+# header without a valid one-time token, so only a real release gets here.
+if exists "X-Shop-Notice-Released" {
+    keep;
+    stop;
+}
 
 if header :matches "X-Shop-Notice" ["spoofed", "spoofed;*"] {
     fileinto :create :flags "$Phishing" "Junk";

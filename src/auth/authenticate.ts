@@ -7,8 +7,12 @@
 import { authenticate } from 'mailauth'
 
 import { registrableDomain } from '../shared/domain.js'
+import { type DkimLimits, boundDkimWork, skippedFragment, yieldingStream } from './dkim-bound.js'
 import type { ResolveFn } from './resolver.js'
 import { headerSafe } from './results.js'
+
+/** the most of a message mailauth reads in one event-loop turn */
+const CHUNK_BYTES = 64 * 1024
 
 export interface DkimFact {
   readonly result: string
@@ -83,8 +87,14 @@ export async function authenticateMessage(
   ctx: SmtpContext,
   resolver: ResolveFn,
   authservId: string,
+  limits?: DkimLimits,
 ): Promise<AuthFacts> {
-  const res = await authenticate(withCrlf(raw), {
+  // at most so many DKIM signatures and body bytes hashed per message (src/auth/dkim-bound.ts)
+  const bounded = limits ? boundDkimWork(withCrlf(raw), limits) : undefined
+  // a big message is fed one chunk per event-loop turn, so that other connections are served while
+  // it is hashed; one that fits in a chunk goes whole (mailauth's Buffer path, no extra turns)
+  const message = bounded?.message ?? withCrlf(raw)
+  const res = await authenticate(message.length > CHUNK_BYTES ? yieldingStream(message, CHUNK_BYTES) : message, {
     ip: ctx.ip,
     helo: ctx.helo,
     sender: ctx.sender ?? '',
@@ -100,11 +110,14 @@ export async function authenticateMessage(
   fragments.push(spf ? headerSafe(spf.info) : 'spf=none (no client address to check)')
   const dkim: DkimFact[] = []
   for (const row of res.dkim?.results ?? []) {
+    // every signature left out: not "dkim=none (message not signed)"
+    if (bounded?.skipped.length && !row.signingDomain && row.status.result === 'none') continue
     fragments.push(headerSafe(row.info))
     if (row.signingDomain) {
       dkim.push({ result: row.status.result, domain: row.signingDomain.toLowerCase(), aligned: !!row.status.aligned })
     }
   }
+  if (bounded?.skipped.length && limits) fragments.push(skippedFragment(bounded.skipped, limits))
   const dmarc = res.dmarc || undefined
   const fromDomain = dmarc ? dmarc.status.header?.from?.toLowerCase() : undefined
   // mailauth's DMARC counts only identifiers that passed: one of the author's domain whose check

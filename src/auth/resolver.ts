@@ -4,8 +4,9 @@
  * lru-cache's fetchMethod.
  *
  * - One query in flight per name and type; callers that arrive meanwhile join it.
- * - Answers are kept for `maxTtlMs` (node:dns does not report TTLs for TXT/MX, so
- *   A/AAAA use the smaller of their TTL and the cap, the rest the cap).
+ * - Answers are kept for the smaller of their TTL and `maxTtlMs` (at least 1 s): A/AAAA
+ *   with node:dns's TTL, TXT (SPF, DKIM, DMARC) through src/auth/dns-client.ts, which
+ *   reads it; node:dns does not report it for the other types, which are kept for the cap.
  * - ENOTFOUND / ENODATA are kept for `negativeTtlMs`; timeouts, SERVFAIL, refusals
  *   and every other error are never kept.
  * - Every failure reaches each caller as a fresh Error (mailauth writes onto errors),
@@ -16,6 +17,8 @@
 import { promises as dnsPromises } from 'node:dns'
 import { LRUCache } from 'lru-cache'
 
+import { DnsClient, parseServer } from './dns-client.js'
+
 export type DnsAnswer = unknown[]
 export type ResolveFn = (name: string, rrtype: string) => Promise<DnsAnswer>
 
@@ -24,6 +27,8 @@ export interface Lookup {
   resolve(name: string, rrtype: string): Promise<DnsAnswer>
   resolve4(name: string, opts: { ttl: true }): Promise<{ address: string; ttl: number }[]>
   resolve6(name: string, opts: { ttl: true }): Promise<{ address: string; ttl: number }[]>
+  /** the answer with its TTL in seconds, for the types this lookup can give one for (else undefined) */
+  resolveWithTtl?(name: string, rrtype: string): Promise<{ answer: DnsAnswer; ttl: number }> | undefined
 }
 
 export interface Clock {
@@ -113,11 +118,24 @@ export class CachedResolver {
     })
   }
 
-  /** node:dns with the configured servers; c-ares retries once inside the hard timeout. */
+  /**
+   * node:dns with the configured servers; c-ares retries once inside the hard timeout. TXT goes
+   * to the same servers through the dns-packet client, the same way, to learn its TTL.
+   */
   static systemLookup(servers: readonly string[], timeoutMs: number): Lookup {
-    const r = new dnsPromises.Resolver({ timeout: Math.max(50, Math.floor(timeoutMs / 2)), tries: 2 })
+    const tryTimeoutMs = Math.max(50, Math.floor(timeoutMs / 2))
+    const r = new dnsPromises.Resolver({ timeout: tryTimeoutMs, tries: 2 })
     if (servers.length) r.setServers([...servers])
-    return r as unknown as Lookup
+    const lookup = r as unknown as Lookup
+    const known = r.getServers()
+    if (!known.length) return lookup
+    const client = new DnsClient({ servers: known.map(parseServer), tryTimeoutMs, tries: 2 })
+    return {
+      resolve: (name, rrtype) => lookup.resolve(name, rrtype),
+      resolve4: (name, opts) => lookup.resolve4(name, opts),
+      resolve6: (name, opts) => lookup.resolve6(name, opts),
+      resolveWithTtl: (name, rrtype) => (rrtype === 'TXT' ? client.resolveTxt(name) : undefined),
+    }
   }
 
   get size(): number {
@@ -178,6 +196,11 @@ export class CachedResolver {
 
   async #query(name: string, rrtype: string): Promise<{ answer: DnsAnswer; ttlMs?: number }> {
     const q = (async () => {
+      const withTtl = this.#lookup.resolveWithTtl?.(name, rrtype)
+      if (withTtl) {
+        const { answer, ttl } = await withTtl
+        return { answer, ttlMs: ttl * 1000 }
+      }
       if (TTL_TYPES.has(rrtype)) {
         const rows = rrtype === 'A' ? await this.#lookup.resolve4(name, { ttl: true }) : await this.#lookup.resolve6(name, { ttl: true })
         const ttl = rows.reduce((min, r) => Math.min(min, r.ttl), Infinity)

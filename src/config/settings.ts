@@ -42,7 +42,7 @@ export interface Settings {
   readonly thresholds: Thresholds
   readonly scores: Readonly<Record<SymbolName, number>>
   readonly auth: { readonly trusted_authserv_ids: readonly string[] }
-  readonly limits: { readonly max_scan_bytes: number }
+  readonly limits: { readonly max_scan_bytes: number; readonly max_dkim_signatures: number; readonly max_auth_bytes: number }
   /** where `shop-notice quarantine release` sends a released message */
   readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
   readonly metrics: { readonly enabled: boolean; readonly listen: string; readonly allow_remote: boolean }
@@ -86,7 +86,11 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     reject: { kind: 'number', default: 15 },
   },
   auth: { trusted_authserv_ids: { kind: 'list', default: '' } },
-  limits: { max_scan_bytes: { kind: 'count', default: 5 * 1024 * 1024 } },
+  limits: {
+    max_scan_bytes: { kind: 'count', default: 5 * 1024 * 1024 },
+    max_dkim_signatures: { kind: 'count', default: 5 },
+    max_auth_bytes: { kind: 'count', default: 64 * 1024 * 1024 },
+  },
   quarantine: {
     release_host: { kind: 'host', default: '127.0.0.1' },
     release_port: { kind: 'port', default: 2525 },

@@ -6,6 +6,7 @@ import { getDomain } from 'tldts'
 
 import { ConfigError } from '../shared/errors.js'
 import { normaliseName } from '../message/text.js'
+import { type AdminPattern, compileAdminPattern } from './pattern.js'
 
 export { normaliseName }
 
@@ -15,7 +16,7 @@ export interface Promises {
   /** `https-only`: every link in the brand's notices is https. */
   readonly links?: 'https-only'
   /** The shape of the brand's order numbers, anchored. */
-  readonly order_number?: RegExp
+  readonly order_number?: AdminPattern
   /** `never`: the brand states that it never asks for card data by mail. */
   readonly card_data?: 'never'
   /** `never`: the brand states that it never asks for passwords, PINs or security codes by mail. */
@@ -291,7 +292,8 @@ function parsePromises(
   if (v.order_number !== undefined) {
     if (typeof v.order_number !== 'string' || !v.order_number) return fail(`${at}.order_number`, 'expected a pattern string')
     try {
-      out.order_number = new RegExp(`^(?:${v.order_number})$`)
+      // linear-time RE2 (src/knowledge/pattern.ts): an admin's pattern cannot backtrack for minutes
+      out.order_number = compileAdminPattern(v.order_number)
     } catch (err) {
       fail(`${at}.order_number`, `invalid pattern: ${(err as Error).message}`)
     }

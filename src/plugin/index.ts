@@ -22,12 +22,14 @@ import { removeForgedHeaders, transactionBytes } from './transaction.js'
 
 export { serve_metrics } from './metrics-hooks.js'
 export { record_quarantine } from './quarantine-hooks.js'
+export { refuse_cut_headers } from './guards.js'
 
 const resolverKey = (s: Settings): string => JSON.stringify([s.dns, s.cache])
 
 export function register(this: ShopNoticePlugin): void {
   this.load_shop_notice_config()
   this.register_hook('data_post', 'scan_message')
+  this.register_hook('data_post', 'refuse_cut_headers', -100) // first of all data_post hooks: a header core cut (guards.ts)
   // after core queue/quarantine stored a message (and before the client hears 250): the sidecar
   this.register_hook('queue_ok', 'record_quarantine')
   const mode = this.shopNotice?.settings.actions.mode

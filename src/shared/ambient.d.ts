@@ -32,6 +32,7 @@ declare module 'haraka-dsn' {
   const DSN: {
     sec_unauthorized(msg: string, code?: number): Dsn
     temp_resolver_failed(msg: string, code?: number): Dsn
+    sys_msg_too_big(msg: string, code?: number): Dsn
   }
   export default DSN
 }

@@ -63,6 +63,18 @@ export const MAX_NAME_LENGTH = 128
  * The store does this itself, on learn and on recall alike, so callers may pass names as the
  * greeting wrote them (honorific included). Returns '' when nothing of a name is left.
  */
+const PUNCTUATION = /^[\p{P}\p{S}]$/u
+
+/** `s` without punctuation and symbols at either end, one pass over its characters (a regex alternation here was quadratic). */
+function trimPunctuation(s: string): string {
+  const chars = [...s]
+  let start = 0
+  let end = chars.length
+  while (start < end && PUNCTUATION.test(chars[start]!)) start++
+  while (end > start && PUNCTUATION.test(chars[end - 1]!)) end--
+  return chars.slice(start, end).join('')
+}
+
 export function normaliseName(name: string): string {
   let n = name.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().trim()
   if (n.length > MAX_NAME_LENGTH) n = n.slice(0, MAX_NAME_LENGTH)
@@ -70,7 +82,7 @@ export function normaliseName(name: string): string {
     n = toHiragana(n.replace(/\s+/gu, ''))
     // strip twice: 「山田様宛」 and 「山田太郎さま へ」 leave the name in one or two steps
     for (let i = 0; i < 2; i++) n = n.replace(JA_SUFFIX, '')
-    return n.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, '')
+    return trimPunctuation(n)
   }
   const words = n
     .split(/[\s.,;:!?"'()[\]<>]+/u)

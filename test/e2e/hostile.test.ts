@@ -158,6 +158,13 @@ async function throughBoth(t: Test, name: string, raw: Buffer): Promise<void> {
     t.equal(mine.stored.length, 0, `${name}: nothing stored`)
     return
   }
+  if (code === 552) {
+    // a header longer than Haraka keeps: core alone stores it cut (and says 250), the plugin refuses it
+    t.match(mine.reply.final?.text, /5\.3\.4 Message header too long/, `${name}: 552, its header longer than core keeps`)
+    t.ok(raw.toString('latin1').split(/\r?\n\r?\n/)[0]!.split(/\r?\n/).length >= 990, `${name}: refused only with ~1,000 header lines or more`)
+    t.equal(mine.stored.length, 0, `${name}: nothing stored cut`)
+    return
+  }
   t.ok([250, 451, 550].includes(code), `${name}: answered ${code} ${mine.reply.final?.text ?? ''}`)
   if (code !== 250) {
     t.equal(mine.stored.length, 0, `${name}: ${code}, nothing stored: the sender keeps it`)

@@ -52,6 +52,9 @@ const verdictHeader = (verdict: Verdict, brand?: string): string =>
 const withSignals = (verdict: Verdict, brand: string | undefined, symbols: string[]): string =>
   `X-Shop-Notice: ${formatVerdict({ verdict, brand, kind: 'order', score: verdict === 'verified' ? -4 : 0, hits: symbols.map((symbol) => ({ symbol })) as never })}`
 
+/** X-Shop-Notice-Released as `shop-notice quarantine release` writes it (docs/operations.md). */
+const RELEASED = 'X-Shop-Notice-Released: by=alice; at=Sat, 21 Nov 2026 14:05:13 +0000; id=F92D934C-A81D-49C1-8296-6079E166B43F.1; token=6baba86b0c2f4d1e8a7b6c5d4e3f2a1b'
+
 interface Case {
   readonly name: string
   readonly headers: readonly string[]
@@ -121,6 +124,18 @@ const CASES: readonly Case[] = [
   },
   { name: 'a look-alike verdict is no verdict', headers: ['X-Shop-Notice: spoofedness; brand=-'], want: inbox() },
   { name: 'a look-alike header name is not ours', headers: ['X-Shop-Notice-Copy: spoofed; brand=testshop', 'X-Old-Shop-Notice: verified'], want: inbox() },
+  {
+    name: 'released by an admin while spoofed: the inbox, not Junk, no $Phishing (docs/operations.md)',
+    headers: [RELEASED, verdictHeader('spoofed', 'testshop')],
+    want: inbox(),
+  },
+  { name: 'released while suspicious: the inbox', headers: [verdictHeader('suspicious', 'testshop'), RELEASED], want: inbox() },
+  {
+    name: 'released, the header folded and in other case: the inbox',
+    headers: ['x-shop-notice-released: by=alice;', '	at=Sat, 21 Nov 2026 14:05:13 +0000; id=A.1; token=00', verdictHeader('spoofed', 'testshop')],
+    want: inbox(),
+  },
+  { name: 'a look-alike of the release header does not release', headers: ['X-Shop-Notice-Released-Copy: by=alice', verdictHeader('spoofed', 'testshop')], want: [{ mailbox: JUNK, flags: ['$Phishing'] }] },
   { name: 'an encoded-word is decoded first (RFC 5228 §5.7)', headers: ['X-Shop-Notice: =?UTF-8?B?c3Bvb2ZlZDsgYnJhbmQ9dGVzdHNob3A=?='], want: [{ mailbox: JUNK, flags: ['$Phishing'] }] },
 ]
 

@@ -13,6 +13,7 @@
  * Through a real Haraka: test/e2e/hostile.test.ts.
  */
 import crypto from 'node:crypto'
+import { Clock } from 'clock-mock'
 import { dkimSign } from 'mailauth'
 import t from 'tap'
 
@@ -143,6 +144,55 @@ t.test('the resolver: NXDOMAIN and NODATA are cached for the negative TTL only',
   t.equal(await errCode(r.resolve('nodata.faults.example', 'TXT')), 'ENODATA')
   t.equal(dns.count(), asked, 'both from the cache')
   t.equal(r.stats.negativeHits, 2)
+})
+
+t.test('the resolver: TXT answers are kept for their own TTL, under [cache] max_ttl_s', async (t) => {
+  // clock-mock, entered: lru-cache reads this clock (and its 1 ms time cache runs on its timers)
+  const clock = new Clock()
+  t.teardown(clock.enter())
+  const start = clock.now()
+  const at = (ms: number): void => void clock.advance(start + ms - clock.now())
+  dns.setZone('ttl1.faults.example', { txt: ['v=spf1 ip4:192.0.2.1 -all'], ttl: 1 })
+  dns.setZone('ttl3600.faults.example', { txt: ['v=spf1 ip4:192.0.2.1 -all'], ttl: 3600 })
+  dns.setZone('ttl0.faults.example', { txt: ['v=spf1 ip4:192.0.2.1 -all'], ttl: 0 })
+  const r = new CachedResolver({ servers: [dns.address], timeoutMs: TIMEOUT_MS, maxTtlMs: 600_000, clock })
+  for (const name of ['ttl1', 'ttl3600', 'ttl0']) await r.resolve(`${name}.faults.example`, 'TXT')
+  const asked = (name: string): number => dns.count('TXT', `${name}.faults.example`)
+  const before = { ttl1: asked('ttl1'), ttl3600: asked('ttl3600'), ttl0: asked('ttl0') }
+
+  at(500)
+  for (const name of ['ttl1', 'ttl3600', 'ttl0']) await r.resolve(`${name}.faults.example`, 'TXT')
+  t.same([asked('ttl1'), asked('ttl3600'), asked('ttl0')], [before.ttl1, before.ttl3600, before.ttl0], 'within a second: all three from the cache (TTL 0 is kept 1 s)')
+
+  at(1_001)
+  await r.resolve('ttl1.faults.example', 'TXT')
+  await r.resolve('ttl3600.faults.example', 'TXT')
+  t.equal(asked('ttl1'), before.ttl1 + 1, 'TTL 1: asked again after 1 s')
+  t.equal(asked('ttl3600'), before.ttl3600, 'TTL 3600: still cached')
+
+  at(600_001)
+  await r.resolve('ttl3600.faults.example', 'TXT')
+  t.equal(asked('ttl3600'), before.ttl3600 + 1, 'TTL 3600 over a max TTL of 600 s: asked again after 600 s')
+})
+
+t.test('the resolver: a TXT answer over a CNAME, and server errors fall through to the next server', async (t) => {
+  const { DnsClient, parseServer } = await import('../../dist/src/auth/dns-client.js')
+  t.same(parseServer('192.0.2.1'), { host: '192.0.2.1', port: 53 })
+  t.same(parseServer('127.0.0.1:5300'), { host: '127.0.0.1', port: 5300 })
+  t.same(parseServer('[::1]:5300'), { host: '::1', port: 5300 })
+  t.same(parseServer('2001:db8::1'), { host: '2001:db8::1', port: 53 })
+  dns.setZone('servfail-first.faults.example', { rcode: 'SERVFAIL' })
+  const failing = await startDnsServer({ 'either.faults.example': { rcode: 'SERVFAIL' } })
+  t.teardown(() => failing.close())
+  dns.setZone('either.faults.example', { txt: ['from the second server'], ttl: 42 })
+  const client = new DnsClient({ servers: [parseServer(failing.address), parseServer(dns.address)], tryTimeoutMs: TIMEOUT_MS })
+  t.same(await client.resolveTxt('either.faults.example'), { answer: [['from the second server']], ttl: 42 }, 'SERVFAIL from the first, the answer from the second')
+  const nx = await startDnsServer({ 'nx.faults.example': { rcode: 'NXDOMAIN' } })
+  t.teardown(() => nx.close())
+  const before = dns.count('TXT', 'nx.faults.example')
+  const both = new DnsClient({ servers: [parseServer(nx.address), parseServer(dns.address)], tryTimeoutMs: TIMEOUT_MS })
+  t.equal(await errCode(both.resolveTxt('nx.faults.example')), 'ENOTFOUND')
+  t.equal(dns.count('TXT', 'nx.faults.example'), before, 'NXDOMAIN is an answer: the next server is not asked')
 })
 
 // ----------------------------------------------------------------------------- authentication

@@ -38,6 +38,41 @@ t.test('a valid registry compiles', async (t) => {
   t.same(amazon.link_domains, ['amazon.co.jp', 'amazon.com'], 'sending domains are link domains too')
 })
 
+t.test('order_number patterns run on a linear-time engine (RE2): a catastrophic pattern answers', async (t) => {
+  const withPattern = (order_number: string): unknown => ({ retailers: { a: { names: ['A'], sending_domains: ['a.com'], promises: { order_number } } } })
+  // (\d+)+X backtracks exponentially in a backtracking engine: two minutes on 32 digits before this change
+  const re = parseRegistry(withPattern('(\\d+)+X'), FILE).value.brands.get('a')!.promises.order_number!
+  t.equal(re.test('1'.repeat(10_000)), false, '10,000 digits without the X: no match, and an answer')
+  t.equal(re.test(`${'1'.repeat(10_000)}X`), true)
+  t.equal(re.test(`${'1'.repeat(32)}X1`), false, 'anchored at both ends')
+  const alt = parseRegistry(withPattern('\\d{3}|D\\d{2}'), FILE).value.brands.get('a')!.promises.order_number!
+  t.ok(alt.test('D12') && alt.test('123'), 'an alternation is anchored as a whole')
+  t.notOk(alt.test('123x'))
+
+  const refused: [string, RegExp][] = [
+    ['(\\d)\\1', /backreference/],
+    ['(?<n>\\d)\\k<n>', /named backreference/],
+    ['(?=\\d{3})\\d+', /lookahead/],
+    ['(?!x)\\d+', /lookahead/],
+    ['(?<=x)\\d+', /lookbehind/],
+    ['(?<!x)\\d+', /lookbehind/],
+    ['(?>\\d+)', /atomic group/],
+    ['\\d++', /possessive quantifier/],
+  ]
+  for (const [pattern, construct] of refused) {
+    t.throws(
+      () => parseRegistry(withPattern(pattern), FILE),
+      { name: 'ConfigError', file: FILE, message: /retailers\.a\.promises\.order_number: invalid pattern: .*not supported: patterns run on a linear-time engine/ },
+      pattern,
+    )
+    t.throws(() => parseRegistry(withPattern(pattern), FILE), { message: construct }, `${pattern} names its construct`)
+  }
+  // escaped or bracketed, the same characters are plain and accepted
+  for (const ok of ['\\(\\?=\\d+\\)', '[(?=]\\d+', '\\\\1']) {
+    t.doesNotThrow(() => parseRegistry(withPattern(ok), FILE), ok)
+  }
+})
+
 t.test('brandOfDomain compares registrable domains, never substrings', async (t) => {
   const { value } = parseRegistry(good, FILE)
   const cases: [string, string | undefined][] = [

@@ -948,7 +948,7 @@ t.test('against the loopback DNS server', async (t) => {
     t.same(await r.resolve('txtonly.example', 'A'), ['9.9.9.9'])
   })
 
-  t.test('A uses the record TTL (300 s from the fixture) under the max TTL', async (t) => {
+  t.test('A and TXT use the record TTL (300 s from the fixture) under the max TTL', async (t) => {
     const clock = fakeClock(t)
     const r = resolver({ clock: clock, maxTtlMs: 3_600_000 })
     dns.setZone('ttl.example', { a: ['10.0.0.1'], txt: ['one'] })
@@ -957,7 +957,7 @@ t.test('against the loopback DNS server', async (t) => {
     dns.setZone('ttl.example', { a: ['10.0.0.2'], txt: ['two'] })
     clock.advance(300_001)
     t.same(await r.resolve('ttl.example', 'A'), ['10.0.0.2'], 'A expired after its 300 s TTL')
-    t.same(await r.resolve('ttl.example', 'TXT'), [['one']], 'TXT is kept for the max TTL')
+    t.same(await r.resolve('ttl.example', 'TXT'), [['two']], 'TXT expired after its 300 s TTL too (read by src/auth/dns-client.ts)')
   })
 
   t.test('a dropped query fails with ETIMEOUT after about timeoutMs, not cached', async (t) => {

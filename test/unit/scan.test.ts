@@ -199,7 +199,7 @@ t.test('the size limit: only the beginning is read, and the verdict says so', as
   const facts = await readMessage(big, 10_000)
   t.equal(facts.truncated, true)
   t.equal(facts.subject, 'ご注文確認')
-  const r = decide(facts, UNAVAILABLE, { ...settings, limits: { max_scan_bytes: 10_000 } })
+  const r = decide(facts, UNAVAILABLE, { ...settings, limits: { ...settings.limits, max_scan_bytes: 10_000 } })
   t.ok(r.hits.some((h) => h.symbol === 'SCAN_TRUNCATED'))
 })
 
