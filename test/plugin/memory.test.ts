@@ -12,6 +12,7 @@ import t, { type Test } from 'tap'
 import { loadMessage } from '../helpers/haraka-txn'
 import { makePlugin as makeFixturePlugin } from '../helpers/plugin'
 import { makeMessage, mailbox } from '../helpers/messages'
+import { redisSkipReason, startRedis } from '../helpers/redis-server'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fixtures = require('haraka-test-fixtures')
@@ -36,8 +37,11 @@ const REGISTRY = 'retailers:\n  testshop:\n    names: [TestShop, テストショ
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyPlugin = any
-const makePlugin = (t: Test, ini = ''): { plugin: AnyPlugin; dir: string; rewrite(ini: string): void } =>
-  makeFixturePlugin<AnyPlugin>(t, { dnsPort, ini, registry: REGISTRY })
+// DNS time limits generous enough for a loaded test machine: a DNS timeout would leave a notice unauthenticated
+const makePlugin = (t: Test, ini = ''): { plugin: AnyPlugin; dir: string; rewrite(ini: string): void } => {
+  const made = makeFixturePlugin<AnyPlugin>(t, { dnsPort, ini: `[dns]\ntimeout_ms=3000\nmessage_timeout_ms=8000\n${ini}`, registry: REGISTRY })
+  return { ...made, rewrite: (text: string) => made.rewrite(`[dns]\ntimeout_ms=3000\nmessage_timeout_ms=8000\n${text}`) }
+}
 
 function connection(opts: { ip: string; mailFrom: string; rcptTo: string[] }) {
   const conn = fixtures.makeConnection({ ip: opts.ip, helo: 'client.example', mailFrom: opts.mailFrom, rcptTo: opts.rcptTo })
@@ -212,4 +216,25 @@ t.test('a reload reopens the store only when [store] or [redis] changed', async 
   rewrite('[store]\nbackend=nonsense\n')
   await next
   t.equal(plugin.shopNoticeStore.store, b, 'an invalid [store] is refused, the last good store stays')
+})
+
+t.test('a hung Redis delays mail by [store] timeout_ms at most, and nothing fires', { skip: redisSkipReason() }, async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.stop())
+  const { plugin } = makePlugin(t, `[store]\nbackend=redis\ntimeout_ms=150\n[redis]\nhost=127.0.0.1\nport=${redis.port}\n`)
+  t.ok(await plugin.shopNoticeStore.store.ready(5000), 'connected')
+  const first = await send(plugin, order('山田 太郎 様'), { rcptTo: ['hung@example.net'] })
+  t.ok(first.signals.includes('NOTICE_FIRST_CONTACT'), 'answered while Redis answers')
+  redis.pause()
+  t.teardown(() => redis.resume())
+  const t0 = performance.now()
+  const r = await send(plugin, order('山田 太郎 様'), { rcptTo: ['new@example.net', 'other@example.net'] })
+  const ms = performance.now() - t0
+  t.equal(r.rc, undefined, 'mail flows')
+  t.equal(r.verdict, 'verified')
+  t.notOk(r.signals.includes('NOTICE_FIRST_CONTACT'), 'no answer: no signal')
+  // recall (150 ms, recipients side by side) + learn (150 ms) + the scan itself
+  t.ok(ms < 1500, `the hook took ${Math.round(ms)} ms`)
+  const failures = plugin.shopNoticeStore.store.failures()
+  t.ok(failures.recall >= 2 && failures.learn >= 2, `recall and learn failures counted: ${JSON.stringify(failures)}`)
 })
