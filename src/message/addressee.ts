@@ -42,9 +42,9 @@ const POSTAL_CODE = /(?:〒|郵便番号[:\s]{0,3})\s?\d{3}-?\d{4}(?:$|\D)/
 const PREFECTURE_CITY = new RegExp(`(?:${PREFECTURES})[^\\s、。,]{1,12}?[市区町村郡]`)
 /** a number, up to four words, a street word: 1200 Oak Street, 5 Main St. */
 const STREET =
-  /(?:^|[^\dA-Za-z])\d{1,6}[A-Za-z]?\s+(?:[A-Za-z][A-Za-z.'-]{0,20}\s+){0,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir)(?:$|[^A-Za-z])/
-/** City, ST 12345(-6789) */
-const CITY_STATE_ZIP = /(?:^|[^A-Za-z])[A-Z][A-Za-z.' -]{1,30},\s?[A-Z]{2}\s{1,2}\d{5}(?:$|\D)/
+  /(?:^|[^\dA-Za-z])\d{1,6}[A-Za-z]?\s+(?:[A-Za-z][A-Za-z.'-]*\s+){0,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir)(?:$|[^A-Za-z])/
+/** the end of `City, ST 12345(-6789)` */
+const CITY_STATE_ZIP = /,\s?[A-Z]{2}\s{1,2}\d{5}(?:$|\D)/
 
 /** Japanese numbers (03-1234-5678, 090-1234-5678, 09012345678, +81 90 1234 5678) and North American ones ((555) 123-4567). */
 const PHONES: readonly RegExp[] = [
@@ -66,9 +66,14 @@ const SHOP_LINE =
 /** A line that starts a new section: a decorated heading or a rule. */
 const SECTION_START = /^(?:[■□◆◇●○◎▼▽▲△★☆【\[]|[-=_*~━─]{3})/
 
-/** Greeting lines. */
-const JA_GREETING = /^(.{1,30}?)\s*(?:様|さま|サマ|殿)(?:へ|宛て?|あて)?(?:$|[\s、,。.:：!！])/
-const EN_GREETING = /^(?:dear|hello|hi|hey)\s+([^,:;!?\n]{1,60})/i
+/** Greetings: 〇〇 様 (さま, サマ, 殿; then へ, 宛て, 宛, あて) at the start of a line, ended by the line, a space or punctuation. */
+const HONORIFICS = ['様', 'さま', 'サマ', '殿'] as const
+const ADDRESSED_TO = ['宛て', '宛', 'あて', 'へ'] as const
+const AFTER_HONORIFIC = ' \t、,。.:：!！'
+/** Dear …, Hello …, Hi …, Hey … at the start of a line, up to the first comma, colon, semicolon, ! or ?. */
+const EN_GREETINGS = ['dear', 'hello', 'hi', 'hey'] as const
+const NAME_ENDS = ',:;!?'
+const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t'
 
 /** Words that address a reader without naming anyone. */
 const JA_GENERIC =
@@ -97,9 +102,23 @@ function trimEnd(s: string, chars: string): string {
   return s.slice(0, end)
 }
 
+/** The text before the first honorific of a greeting line, at most 30 characters in (plain string search: no backtracking). */
+function beforeHonorific(line: string): string | undefined {
+  for (let i = 1; i <= Math.min(line.length - 1, 40); i++) {
+    const honorific = HONORIFICS.find((h) => line.startsWith(h, i))
+    if (!honorific) continue
+    let after = i + honorific.length
+    const to = ADDRESSED_TO.find((a) => line.startsWith(a, after))
+    if (to) after += to.length
+    if (after < line.length && !AFTER_HONORIFIC.includes(line[after]!)) continue
+    const name = line.slice(0, i).trim()
+    return name.length <= 30 ? name : undefined
+  }
+  return undefined
+}
+
 function japaneseName(line: string): string | undefined {
-  const m = JA_GREETING.exec(line)
-  const name = m?.[1]?.trim()
+  const name = beforeHonorific(line)
   if (!name) return undefined
   // a sentence, a label or a number is not a name
   if (/[、。,.:：!！?？「」()（）\d様殿]/.test(name) || PLACEHOLDER.test(name)) return undefined
@@ -108,9 +127,19 @@ function japaneseName(line: string): string | undefined {
   return name
 }
 
+/** What follows `Dear`, `Hello`, `Hi` or `Hey` and a space, up to the first comma (or colon, …), at most 60 characters. */
+function afterGreeting(line: string): string | undefined {
+  const lower = line.toLowerCase()
+  const word = EN_GREETINGS.find((g) => lower.startsWith(g) && isSpace(line[g.length]))
+  if (!word) return undefined
+  let end = word.length
+  while (end < line.length && !NAME_ENDS.includes(line[end]!) && end - word.length < 61) end++
+  return line.slice(word.length, end).trim().slice(0, 60)
+}
+
 function englishName(line: string): string | undefined {
-  const m = EN_GREETING.exec(line)
-  const name = m?.[1] ? trimEnd(m[1].trim(), '. ') : undefined
+  const given = afterGreeting(line)
+  const name = given ? trimEnd(given, '. ') : undefined
   if (!name || PLACEHOLDER.test(name)) return undefined
   const words = name.split(/\s+/)
   if (words.length > 4) return undefined
