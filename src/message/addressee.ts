@@ -33,13 +33,12 @@ const BLOCK_LINES = 8
 /** Names read from one notice at most. */
 const MAX_NAMES = 4
 
-const PREFECTURES =
-  '北海道|青森県|岩手県|宮城県|秋田県|山形県|福島県|茨城県|栃木県|群馬県|埼玉県|千葉県|東京都|神奈川県|新潟県|富山県|石川県|福井県|山梨県|長野県|岐阜県|静岡県|愛知県|三重県|滋賀県|京都府|大阪府|兵庫県|奈良県|和歌山県|鳥取県|島根県|岡山県|広島県|山口県|徳島県|香川県|愛媛県|高知県|福岡県|佐賀県|長崎県|熊本県|大分県|宮崎県|鹿児島県|沖縄県'
 
 /** 〒123-4567, 郵便番号 123-4567 */
 const POSTAL_CODE = /(?:〒|郵便番号[:\s]{0,3})\s?\d{3}-?\d{4}(?:$|\D)/
 /** a prefecture followed by a municipality (市, 区, 町, 村, 郡) */
-const PREFECTURE_CITY = new RegExp(`(?:${PREFECTURES})[^\\s、。,]{1,12}?[市区町村郡]`)
+const PREFECTURE_CITY =
+  /(?:北海道|青森県|岩手県|宮城県|秋田県|山形県|福島県|茨城県|栃木県|群馬県|埼玉県|千葉県|東京都|神奈川県|新潟県|富山県|石川県|福井県|山梨県|長野県|岐阜県|静岡県|愛知県|三重県|滋賀県|京都府|大阪府|兵庫県|奈良県|和歌山県|鳥取県|島根県|岡山県|広島県|山口県|徳島県|香川県|愛媛県|高知県|福岡県|佐賀県|長崎県|熊本県|大分県|宮崎県|鹿児島県|沖縄県)[^\s、。,]{1,12}?[市区町村郡]/
 /** a number, up to four words, a street word: 1200 Oak Street, 5 Main St. */
 const STREET =
   /(?:^|[^\dA-Za-z])\d{1,6}[A-Za-z]?\s+(?:[A-Za-z][A-Za-z.'-]*\s+){0,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir)(?:$|[^A-Za-z])/
