@@ -8,7 +8,7 @@ import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage } fr
 import { trustedAuthResults } from './auth/results.js'
 import type { Settings } from './config/settings.js'
 import { type MemorySubject, type RecipientMemory, claimAwaitsDns, detect, memoryHits, memorySubject } from './detect/index.js'
-import { MAX_PARTS, type MessageFacts, readMessage } from './message/parse.js'
+import { type MessageFacts, readMessage } from './message/parse.js'
 import type { ResolveFn } from './auth/resolver.js'
 import type { Hit } from './verdict/symbols.js'
 import { type Verdict, applyComposites, scoreHits, verdictOf } from './verdict/score.js'
@@ -60,7 +60,7 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
   const timings: { auth: number; parse: number; detect: number; store?: number } = { auth: 0, parse: 0, detect: 0 }
   try {
     const dkimLimits = { maxSignatures: settings.limits.max_dkim_signatures, maxAuthBytes: settings.limits.max_auth_bytes }
-    const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes))
+    const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes, { maxLinks: settings.limits.max_links, maxParts: settings.limits.max_mime_parts }))
     const authenticating = opts.resolve
       ? timed(() => authenticateMessage(raw, ctx, opts.resolve!, opts.authservId, dkimLimits))
       : parsing.then(([facts]) => [trustedAuthResults(facts.authResults, settings.auth.trusted_authserv_ids) ?? UNAVAILABLE, 0] as const)
@@ -125,12 +125,12 @@ function conclude(
   subject: MemorySubject | undefined,
   memory: readonly RecipientMemory[],
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
-  const { kind, claim, fromDomain, isNotice } = context
+  const { kind, claim, fromDomain, fromAuth, isNotice } = context
   if (subject) found.push(...memoryHits(subject, memory))
   if (facts.truncated) {
-    found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${MAX_PARTS}` : String(settings.limits.max_scan_bytes)] })
+    found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${settings.limits.max_mime_parts}` : String(settings.limits.max_scan_bytes)] })
   }
-  const hits = applyComposites(found)
+  const hits = applyComposites(found, settings.composites)
   const score = scoreHits(hits, settings.scores)
   return {
     verdict: verdictOf(isNotice, score, hits, settings.thresholds),
@@ -138,7 +138,7 @@ function conclude(
     kind: kind?.kind,
     score,
     hits,
-    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, context.auth, settings.domains),
+    dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, fromAuth, settings.domains),
     ...(subject ? { memory: subject } : {}),
   }
 }

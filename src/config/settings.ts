@@ -1,7 +1,8 @@
 /**
- * shop-notice.ini, shop-notice.retailers.yaml and shop-notice.phrases.yaml: read through haraka-config,
- * validated here. Every error names the file, the key and what is wrong; unknown
- * keys are warnings. Nothing here touches Haraka, DNS or the clock.
+ * shop-notice.ini, shop-notice.scores.yaml, shop-notice.retailers.yaml and shop-notice.phrases.yaml:
+ * read through haraka-config, validated here with the shared checks of validate.ts. Every
+ * error names the file, the key and what is wrong; unknown keys are warnings. Nothing here
+ * touches Haraka, DNS or the clock.
  */
 import fs from 'node:fs'
 import net from 'node:net'
@@ -14,10 +15,13 @@ import type { StoreConfig } from '../store/types.js'
 import { DomainIndex } from '../knowledge/domains.js'
 import { type PhraseBook, parsePhrases } from '../knowledge/phrases.js'
 import { type Registry, parseRegistry } from '../knowledge/registry.js'
-import { MODES, type Mode, type Thresholds } from '../verdict/score.js'
-import { SYMBOLS, type SymbolName, isSymbolName } from '../verdict/symbols.js'
+import { type Composite, type DmarcSettings, MODES, type Mode, type Thresholds } from '../verdict/score.js'
+import { type SymbolName, isSymbolName } from '../verdict/symbols.js'
+import { SCORES_FILE, type ScoreBook, parseScores, shippedScoreBook } from './scores.js'
+import { emptiedIniWarnings, lintIni, lintIniFiles } from './ini-lines.js'
+import { Checker, isRecord, splitList } from '../shared/validate.js'
 
-export { ConfigError }
+export { ConfigError, SCORES_FILE, emptiedIniWarnings, lintIni, lintIniFiles }
 
 export const INI_FILE = 'shop-notice.ini'
 export const REGISTRY_FILE = 'shop-notice.retailers.yaml'
@@ -40,14 +44,25 @@ export interface Settings {
     readonly defer_on_dns_error: boolean
   }
   readonly thresholds: Thresholds
+  /** shop-notice.scores.yaml, then `[scores]` of the ini */
   readonly scores: Readonly<Record<SymbolName, number>>
+  /** shop-notice.scores.yaml `composites`, in the file's order */
+  readonly composites: readonly Composite[]
   readonly auth: { readonly trusted_authserv_ids: readonly string[] }
-  readonly limits: { readonly max_scan_bytes: number; readonly max_dkim_signatures: number; readonly max_auth_bytes: number }
+  readonly limits: {
+    readonly max_scan_bytes: number
+    readonly max_links: number
+    readonly max_mime_parts: number
+    readonly max_dkim_signatures: number
+    readonly max_auth_bytes: number
+  }
   /** where `shop-notice quarantine release` sends a released message */
   readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
   readonly metrics: { readonly enabled: boolean; readonly listen: string; readonly allow_remote: boolean }
   /** `[store]` and `[redis]`: the state store (docs/store.md), validated by store/config.ts */
   readonly store: StoreConfig
+  /** `[dmarc] enforce`: honour the From domain's published DMARC policy for all mail (verdict/score.ts dmarcAction) */
+  readonly dmarc: DmarcSettings
   readonly registry: Registry
   readonly phrases: PhraseBook
   /** the registry's domains, compiled for lookalike and list checks */
@@ -88,6 +103,8 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
   auth: { trusted_authserv_ids: { kind: 'list', default: '' } },
   limits: {
     max_scan_bytes: { kind: 'count', default: 5 * 1024 * 1024 },
+    max_links: { kind: 'count', default: 200 },
+    max_mime_parts: { kind: 'count', default: 1000 },
     max_dkim_signatures: { kind: 'count', default: 5 },
     max_auth_bytes: { kind: 'count', default: 64 * 1024 * 1024 },
   },
@@ -116,6 +133,7 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     username: { kind: 'string', default: '' },
     password: { kind: 'string', default: '' },
   },
+  dmarc: { enforce: { kind: 'bool', default: false } },
 }
 
 /** The booleans haraka-config must know about to parse `true`/`false`. */
@@ -124,14 +142,6 @@ export const INI_BOOLEANS: readonly string[] = Object.entries(INI_SCHEMA).flatMa
     .filter(([, spec]) => spec.kind === 'bool')
     .map(([key, spec]) => `${spec.default ? '+' : '-'}${section}.${key}`),
 )
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-const splitList = (v: string): string[] =>
-  v
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean)
 
 /** `ip`, `ip:port` or `[ipv6]:port`, as node:dns setServers() accepts them. */
 export const isServerSpec = (spec: string): boolean => {
@@ -161,48 +171,35 @@ LOOPBACK.addAddress('::1', 'ipv6')
 export const isLoopbackHost = (host: string): boolean =>
   host === 'localhost' || (net.isIPv4(host) ? LOOPBACK.check(host, 'ipv4') : net.isIPv6(host) && LOOPBACK.check(host, 'ipv6'))
 
-function coerce(file: string, key: string, spec: KeySpec, raw: unknown): boolean | number | string | string[] {
-  const bad = (what: string): never => {
-    throw new ConfigError(file, key, `${what}, got ${JSON.stringify(raw)}`)
-  }
+function coerce(c: Checker, key: string, spec: KeySpec, raw: unknown): boolean | number | string | string[] {
   switch (spec.kind) {
     case 'bool':
-      if (typeof raw === 'boolean') return raw
-      return bad('expected true or false')
+      return c.bool(raw, key)
     case 'count':
-      if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0) return raw
-      return bad('expected a positive integer')
+      return c.number(raw, key, { positive: true, integer: true })
     case 'number':
-      if (typeof raw === 'number' && Number.isFinite(raw)) return raw
-      return bad('expected a number')
+      return c.number(raw, key)
     case 'string':
-      if (typeof raw === 'string' || typeof raw === 'number') return String(raw).trim()
-      return bad('expected a string')
+      return c.string(raw, key).trim()
     case 'list':
-      if (typeof raw === 'string') return splitList(raw)
-      return bad('expected a comma-separated list')
+      return typeof raw === 'string' ? splitList(raw) : c.bad(key, 'expected a comma-separated list', raw)
     case 'servers': {
-      if (typeof raw !== 'string') return bad('expected comma-separated ip or ip:port resolvers')
+      if (typeof raw !== 'string') return c.bad(key, 'expected comma-separated ip or ip:port resolvers', raw)
       const servers = splitList(raw)
       for (const [i, s] of servers.entries()) {
-        if (!isServerSpec(s)) throw new ConfigError(file, `${key}[${i}]`, `not an ip or ip:port: ${JSON.stringify(s)}`)
+        if (!isServerSpec(s)) c.fail(`${key}[${i}]`, `not an ip or ip:port: ${JSON.stringify(s)}`)
       }
       return servers
     }
-    case 'host': {
-      const host = typeof raw === 'string' ? raw.trim().replace(/^\[(.*)\]$/, '$1') : ''
-      if (net.isIP(host) || /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(host)) return host
-      return bad('expected a host name or an IP address')
-    }
+    case 'host':
+      return c.host(raw, key)
     case 'port':
-      if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0 && raw < 65536) return raw
-      return bad('expected a port number (1-65535)')
+      return typeof raw === 'number' ? c.port(raw, key) : c.bad(key, 'expected a port number (1-65535)', raw)
     case 'mode':
-      if (typeof raw === 'string' && (MODES as readonly string[]).includes(raw)) return raw
-      return bad(`expected one of ${MODES.join(', ')}`)
+      return c.oneOf(raw, key, MODES)
     case 'listen':
       if (typeof raw === 'string' && parseListen(raw.trim())) return raw.trim()
-      return bad('expected host:port with an IP address or localhost ([ipv6]:port), port 0-65535')
+      return c.bad(key, 'expected host:port with an IP address or localhost ([ipv6]:port), port 0-65535', raw)
   }
 }
 
@@ -211,52 +208,47 @@ export interface Validated<T> {
   readonly warnings: readonly string[]
 }
 
+/** Settings from the ini and the scores file: all but the registry, the phrase book and what is compiled from them. */
+export type IniSettings = Omit<Settings, 'registry' | 'phrases' | 'domains'>
+
 /**
  * Validates the object haraka-config made of shop-notice.ini. Keys with no value
- * in the file take the schema default, so a partial override file is enough.
+ * in the file take the schema default, so a partial override file is enough. `[scores]`
+ * overrides the scores of `book` (shop-notice.scores.yaml; the package's when not given).
  */
-export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings, 'registry' | 'phrases' | 'domains'>> {
-  const warnings: string[] = []
+export function parseIni(raw: unknown, file = INI_FILE, book: ScoreBook = shippedScoreBook()): Validated<IniSettings> {
+  const c: Checker = new Checker(file)
+  const warnings = c.warnings
   const src = isRecord(raw) ? raw : {}
   const out: Record<string, Record<string, unknown>> = {}
 
   for (const [section, keys] of Object.entries(INI_SCHEMA)) {
     const given = src[section]
-    if (given !== undefined && !isRecord(given)) throw new ConfigError(file, `[${section}]`, 'expected a section')
+    if (given !== undefined && !isRecord(given)) c.fail(`[${section}]`, 'expected a section')
     const values: Record<string, unknown> = {}
     for (const [key, spec] of Object.entries(keys)) {
       const v = given?.[key]
       const useDefault = v === undefined || (v === '' && spec.kind !== 'string' && spec.kind !== 'list' && spec.kind !== 'servers')
-      values[key] = coerce(file, `[${section}] ${key}`, spec, useDefault ? spec.default : v)
+      values[key] = coerce(c, `[${section}] ${key}`, spec, useDefault ? spec.default : v)
     }
-    for (const key of Object.keys(given ?? {})) {
-      if (!Object.hasOwn(keys, key)) warnings.push(`${file}: [${section}] ${key}: unknown key, ignored`)
-    }
+    c.unknownKeys(given ?? {}, keys, (key) => `[${section}] ${key}`)
     out[section] = values
   }
 
-  const scores = Object.fromEntries(Object.entries(SYMBOLS).map(([name, def]) => [name, def.score])) as Record<
-    SymbolName,
-    number
-  >
+  const scores: Record<SymbolName, number> = { ...book.scores }
   const givenScores = src.scores
-  if (givenScores !== undefined && !isRecord(givenScores)) throw new ConfigError(file, '[scores]', 'expected a section')
+  if (givenScores !== undefined && !isRecord(givenScores)) c.fail('[scores]', 'expected a section')
   for (const [name, v] of Object.entries(givenScores ?? {})) {
-    if (!isSymbolName(name)) {
-      warnings.push(`${file}: [scores] ${name}: unknown symbol, ignored (see docs/signals.md)`)
-      continue
-    }
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ConfigError(file, `[scores] ${name}`, `expected a number, got ${JSON.stringify(v)}`)
-    }
-    scores[name] = v
+    // a warning, as ever: an ini written for an older version still starts (the scores file refuses unknown names)
+    if (!isSymbolName(name)) c.warn(`[scores] ${name}`, 'unknown symbol, ignored (see docs/signals.md)')
+    else scores[name] = c.number(v, `[scores] ${name}`)
   }
 
   for (const section of Object.keys(src)) {
     if (section !== 'scores' && !Object.hasOwn(INI_SCHEMA, section)) {
       // haraka-config always yields an empty [main]; anything else unknown is worth a word
       if (!(isRecord(src[section]) && Object.keys(src[section]).length === 0)) {
-        warnings.push(`${file}: [${section}]: unknown section, ignored`)
+        c.warn(`[${section}]`, 'unknown section, ignored')
       }
     }
   }
@@ -264,22 +256,21 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
   // our authserv-id is written into every Authentication-Results: a token (RFC 8601, RFC 2045), a host name in practice
   const authservId = (out.main as { authserv_id: string }).authserv_id
   if (authservId && !/^[^\x00-\x20\x7f-\uffff()<>@,;:\\"/[\]?=]+$/.test(authservId)) {
-    throw new ConfigError(file, '[main] authserv_id', `not a valid authserv-id (a host name such as mx.example.net), got ${JSON.stringify(authservId)}`)
+    c.fail('[main] authserv_id', `not a valid authserv-id (a host name such as mx.example.net), got ${JSON.stringify(authservId)}`)
   }
 
   const t = out.thresholds as unknown as Thresholds
   if (!(t.suspicious < t.spoofed)) {
-    throw new ConfigError(file, '[thresholds] spoofed', `must be greater than suspicious (${t.suspicious}), got ${t.spoofed}`)
+    c.fail('[thresholds] spoofed', `must be greater than suspicious (${t.suspicious}), got ${t.spoofed}`)
   }
   if (!(t.spoofed <= t.reject)) {
-    throw new ConfigError(file, '[thresholds] reject', `must be at least spoofed (${t.spoofed}), got ${t.reject}`)
+    c.fail('[thresholds] reject', `must be at least spoofed (${t.spoofed}), got ${t.reject}`)
   }
 
   const m = out.metrics as Settings['metrics']
   const listen = parseListen(m.listen)
   if (listen && !isLoopbackHost(listen.host) && !m.allow_remote) {
-    throw new ConfigError(
-      file,
+    c.fail(
       '[metrics] listen',
       `${m.listen} is not a loopback address, so the metrics would be served beyond this host; set [metrics] allow_remote=true to allow it`,
     )
@@ -289,7 +280,7 @@ export function parseIni(raw: unknown, file = INI_FILE): Validated<Omit<Settings
   const store = parseStoreConfig({ store: out.store, redis: out.redis }, file).value
   delete out.redis
 
-  return { value: { ...(out as unknown as Omit<Settings, 'registry' | 'phrases' | 'domains' | 'scores' | 'store'>), store, scores }, warnings }
+  return { value: { ...(out as unknown as Omit<IniSettings, 'scores' | 'composites' | 'store'>), store, scores, composites: book.composites }, warnings }
 }
 
 /**
@@ -323,34 +314,46 @@ export interface ConfigSource {
   readRegistry(): unknown
   /** shop-notice.phrases.yaml as haraka-config parsed and merged it. */
   readPhrases(): unknown
+  /** shop-notice.scores.yaml as haraka-config parsed and merged it. */
+  readScores(): unknown
   /** The files behind a name, defaults first, for syntax checks and messages. */
   pathsOf(name: string): string[]
 }
 
+/** What loadSettings read: the settings, the warnings, and the `key=value` lines of each ini file. */
+export interface Loaded extends Validated<Settings> {
+  readonly iniLines: Readonly<Record<string, number>>
+}
+
 /**
- * Loads and validates everything. Throws ConfigError on the first invalid key;
- * the caller keeps its last good Settings when that happens.
+ * Loads and validates everything. Throws ConfigError on the first invalid key or ini
+ * line; the caller keeps its last good Settings when that happens.
  */
-export function loadSettings(source: ConfigSource): Validated<Settings> {
+export function loadSettings(source: ConfigSource): Loaded {
   // errors name the admin's file when there is one (it overrides the defaults), else the defaults
   const nameOf = (name: string): string => {
     const paths = source.pathsOf(name)
     return paths.filter((p) => fs.existsSync(p)).at(-1) ?? paths.at(-1) ?? name
   }
-  const ini = parseIni(source.readIni(), nameOf(INI_FILE))
+  // haraka-config's ini reader skips a line it cannot read: refuse it here instead
+  const iniLines = lintIniFiles(source.pathsOf(INI_FILE))
+  checkYamlFiles(source.pathsOf(SCORES_FILE))
+  const book = parseScores(source.readScores(), nameOf(SCORES_FILE))
+  const ini = parseIni(source.readIni(), nameOf(INI_FILE), book.value)
   checkYamlFiles(source.pathsOf(REGISTRY_FILE))
   const registry = parseRegistry(source.readRegistry(), nameOf(REGISTRY_FILE))
   checkYamlFiles(source.pathsOf(PHRASES_FILE))
   const phrases = parsePhrases(source.readPhrases(), nameOf(PHRASES_FILE))
   return {
     value: compileSettings(ini.value, registry.value, phrases.value),
-    warnings: [...ini.warnings, ...registry.warnings, ...phrases.warnings],
+    warnings: [...book.warnings, ...ini.warnings, ...registry.warnings, ...phrases.warnings],
+    iniLines,
   }
 }
 
 /** Settings from validated parts: the matchers are compiled here, once per configuration load. */
 export function compileSettings(ini: Omit<Settings, 'registry' | 'phrases' | 'domains'>, registry: Registry, phrases: PhraseBook): Settings {
-  return { ...ini, registry, phrases, domains: new DomainIndex(registry) }
+  return { ...ini, registry, phrases, domains: new DomainIndex(registry, phrases.generic_words) }
 }
 
 /** The subset of haraka-config's Config object that this plugin uses. */
@@ -367,6 +370,7 @@ export function harakaSource(config: HarakaConfig, onChange?: () => void): Confi
     readIni: () => config.get(INI_FILE, 'ini', { booleans: [...INI_BOOLEANS] }, cb),
     readRegistry: () => config.get(REGISTRY_FILE, 'yaml', cb),
     readPhrases: () => config.get(PHRASES_FILE, 'yaml', cb),
+    readScores: () => config.get(SCORES_FILE, 'yaml', cb),
     pathsOf: (name) =>
       [config.root_path, config.overrides_path]
         .filter((p): p is string => typeof p === 'string' && p.length > 0)

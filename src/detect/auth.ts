@@ -2,12 +2,13 @@
  * Signals from the authentication results alone.
  * Pure: no Haraka, no DNS, no clock.
  */
+import type { FromAuth } from '../auth/alignment.js'
 import { type AuthFacts, TEMP_RESULTS } from '../auth/authenticate.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Detector } from './context.js'
 
 /** Signals from the authentication results alone. */
-function authHits(auth: AuthFacts): Hit[] {
+function authHits(auth: AuthFacts, fromAuth: FromAuth): Hit[] {
   if (auth.source === 'unavailable') return [{ symbol: 'AUTH_UNAVAILABLE', options: [] }]
   const hits: Hit[] = []
   const temp = [
@@ -32,6 +33,8 @@ function authHits(auth: AuthFacts): Hit[] {
       if (auth.dmarc.fromDomain) hits.push({ symbol: 'AUTH_DMARC_MISSING', options: [from] })
       break
   }
+  // no DMARC verdict, but an identity aligned with the From domain passed (relaxed, as DMARC aligns)
+  if (fromAuth.result === 'pass' && fromAuth.method !== 'dmarc') hits.push({ symbol: 'AUTH_ALIGNED_PASS', options: [fromAuth.domain ?? '-', fromAuth.method ?? '-'] })
   if (auth.spf.result === 'fail') hits.push({ symbol: 'AUTH_SPF_FAIL', options: [auth.spf.domain ?? '-'] })
   if (auth.spf.result === 'softfail') hits.push({ symbol: 'AUTH_SPF_SOFTFAIL', options: [auth.spf.domain ?? '-'] })
   if (!temp.length && auth.spf.result !== 'pass' && !auth.dkim.some((d) => d.result === 'pass')) {
@@ -40,4 +43,4 @@ function authHits(auth: AuthFacts): Hit[] {
   return hits
 }
 
-export const authDetector: Detector = (c) => authHits(c.auth)
+export const authDetector: Detector = (c) => authHits(c.auth, c.fromAuth)

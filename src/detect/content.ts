@@ -1,10 +1,13 @@
 /**
- * What the words say: requests for card data, callback numbers, missing order details,
- * foreign glyphs, hidden characters.
+ * What the words say: requests for card data (and such a request from an authenticated
+ * sender that links elsewhere), callback numbers, missing order details, foreign glyphs,
+ * hidden characters.
  * Pure: no Haraka, no DNS, no clock.
  */
-import type { MessageFacts } from '../message/parse.js'
+import type { AuthFacts } from '../auth/authenticate.js'
+import type { DomainIndex } from '../knowledge/domains.js'
 import type { NoticeKind, PhraseBook } from '../knowledge/phrases.js'
+import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
 import { orderIdIn } from '../message/find.js'
 import { countDisguises, glyphsIn, hasKana, normaliseText } from '../message/text.js'
@@ -15,12 +18,59 @@ import { type BrandClaim } from './claim.js'
 /** Sentences: split at 。！？ and line ends, and at ". " in English. */
 const splitSentences = (text: string): string[] => text.split(/[。！？!?\n]+|\.(?:\s|$)/u)
 
+/** Clauses of a sentence: split at commas (the condition of a Japanese sentence may end without one). */
+const CLAUSE_BREAK = /[、，,]/u
+
+type CardWords = PhraseBook['card_data']
+
 /**
- * Is there an amount of money: ¥1,000 / 1,000円 / $12.34 / USD 12 / €5 / £3? Only
- * whether there is one matters, so each number is taken from its last digit before
- * the currency: `\d[\d,]*…円` tested the same, in quadratic time.
+ * A sentence without its conditions, normalised: an English clause that begins with a
+ * condition (`if you forgot your PIN`, up to the comma) is left out, and so is a Japanese
+ * clause up to the last marker that ends a condition (`暗証番号をお忘れの場合は`). What is
+ * left is what the sentence asks for.
  */
-const AMOUNT = /[¥￥$€£]\s?\d|\d,*(?:\.\d{1,2})?\s?(?:円|ドル|usd|jpy|eur|gbp)|(?:usd|jpy|eur|gbp)\s?\d/i
+function mainClause(sentence: string, words: CardWords): string {
+  let out = ''
+  for (const clause of sentence.split(CLAUSE_BREAK)) {
+    const lead = clause.normalize('NFKC').toLowerCase().trimStart()
+    if (words.conditions.begins.some((c) => lead.startsWith(c) && !/\p{L}/u.test(lead.charAt(c.length)))) continue
+    let n = normaliseText(clause)
+    for (const end of words.conditions.ends) {
+      const at = n.lastIndexOf(end)
+      if (at >= 0) n = n.slice(at + end.length)
+    }
+    out += n
+  }
+  return out
+}
+
+/**
+ * Is there a request word in `n` that no negation takes back? Japanese negations follow
+ * the request (入力しないで), English ones precede it (should not enter), each at most
+ * `negation_gap` characters away.
+ */
+function asks(n: string, words: CardWords): boolean {
+  const gap = words.negation_gap
+  // how far to look: the gap and the longest negation
+  const reach = gap + Math.max(...words.negations.before.map((x) => x.length), ...words.negations.after.map((x) => x.length))
+  for (const r of words.requests) {
+    for (let at = n.indexOf(r); at >= 0; at = n.indexOf(r, at + 1)) {
+      const before = n.slice(Math.max(0, at - reach), at)
+      const after = n.slice(at + r.length, at + r.length + reach)
+      const negatedBefore = words.negations.before.some((x) => {
+        const i = before.lastIndexOf(x)
+        return i >= 0 && before.length - (i + x.length) <= gap
+      })
+      const negatedAfter = words.negations.after.some((x) => {
+        const i = after.indexOf(x)
+        return i >= 0 && i <= gap
+      })
+      if (!negatedBefore && !negatedAfter) return true
+    }
+  }
+  return false
+}
+
 /** A number shown with # (#123-4567890-1234567), the way order numbers appear in subjects. */
 const HASH_NUMBER = /#\s?(\d{2,}(?:-\d{2,})+)/g
 
@@ -51,15 +101,59 @@ export function callbackNumber(text: string, book: PhraseBook): { number: string
   return undefined
 }
 
-export interface ContentInput {
-  readonly facts: Pick<MessageFacts, 'subject' | 'text' | 'from'>
+interface ContentInput {
+  readonly facts: Pick<MessageFacts, 'subject' | 'text' | 'from' | 'links' | 'listDomain'>
   readonly kind?: NoticeKind
   readonly claim?: BrandClaim
+  readonly auth: AuthFacts
   readonly book: PhraseBook
 }
 
+/**
+ * The registrable domains an authenticated sender answers for: its From domain, its passing
+ * DKIM signatures' and its SPF-passing envelope's. Undefined unless the From domain is
+ * authenticated: a DMARC pass, or a DKIM or SPF pass for the From's own registrable domain.
+ */
+function vouchedDomains(input: ContentInput, domains: DomainIndex): Set<string> | undefined {
+  const { auth } = input
+  const fromReg = input.facts.from?.domain ? domains.host(input.facts.from.domain).registrable : ''
+  if (!fromReg) return undefined
+  const passed = new Set<string>()
+  for (const d of auth.dkim) if (d.result === 'pass' && d.domain) passed.add(domains.host(d.domain).registrable)
+  if (auth.spf.result === 'pass' && auth.spf.domain) passed.add(domains.host(auth.spf.domain).registrable)
+  if (auth.dmarc.result !== 'pass' && !passed.has(fromReg)) return undefined
+  return passed.add(fromReg)
+}
+
+/**
+ * Where an authenticated sender's request for card data sends the reader: links to domains
+ * that neither the sender (vouchedDomains), nor the claimed brand, nor any registered brand
+ * answers for, and that are no neutral site, redirector or the mailing list carrying the
+ * message. A shop's hijacked account asking its buyers to re-enter their card on the thief's
+ * page (the KOSEYA case) shows exactly this.
+ */
+function cardDataElsewhere(input: ContentInput, domains: DomainIndex): string[] {
+  const vouched = vouchedDomains(input, domains)
+  if (!vouched) return []
+  const listReg = input.facts.listDomain ? domains.host(input.facts.listDomain).registrable : ''
+  const brandLinks = new Set(input.claim?.brand.link_domains ?? [])
+  const elsewhere = input.facts.links
+    .filter((l) => (l.scheme === 'http' || l.scheme === 'https') && l.host)
+    .map((l) => domains.host(l.host).registrable || l.host)
+    .filter(
+      (reg) =>
+        !vouched.has(reg) &&
+        !brandLinks.has(reg) &&
+        reg !== listReg &&
+        !domains.brandOf(reg) &&
+        !domains.inList(reg, 'neutral_link_domains') &&
+        !domains.inList(reg, 'redirectors'),
+    )
+  return unique(elsewhere)
+}
+
 /** What the words say: requests for card data, callback numbers, missing order details, foreign glyphs, hidden characters. */
-function contentHits(input: ContentInput): Hit[] {
+function contentHits(input: ContentInput, domains: DomainIndex): Hit[] {
   const { facts, book } = input
   const hits: Hit[] = []
   const body = facts.text.slice(0, 20_000)
@@ -83,26 +177,36 @@ function contentHits(input: ContentInput): Hit[] {
   const cardData = (inWhole(book.card_data.sensitive) || inWhole(book.card_data.credentials)) && inWhole(book.card_data.requests)
   const cards = new Set<string>()
   const secrets = new Set<string>()
+  const words = book.card_data
   for (const sentence of cardData ? splitSentences(text) : []) {
-    const n = normaliseText(sentence)
-    if (!n || n.length > 400) continue
-    const card = book.card_data.sensitive.find((s) => n.includes(s))
-    const secret = card ? undefined : book.card_data.credentials.find((s) => n.includes(s))
+    // a curly apostrophe is a straight one (don’t); the normal form drops both
+    const plain = sentence.replace(/[‘’]/g, "'")
+    const whole = normaliseText(plain)
+    if (!whole || whole.length > 400) continue
+    // a warning or a promise, anywhere in the sentence, makes it none
+    if (words.reassurances.some((r) => whole.includes(r))) continue
+    const n = mainClause(plain, words)
+    const card = words.sensitive.find((s) => n.includes(s))
+    const secret = card ? undefined : words.credentials.find((s) => n.includes(s))
     if (!card && !secret) continue
-    if (!book.card_data.requests.some((r) => n.includes(r))) continue
-    if (book.card_data.reassurances.some((r) => n.includes(r))) continue
+    if (!asks(n, words)) continue
     if (card) cards.add(card)
     else if (secret) secrets.add(secret)
   }
   const callback = callbackNumber(`${facts.subject}\n${body}`, book)
   if (callback) hits.push({ symbol: 'CONTENT_CALLBACK_NUMBER', options: [callback.number, callback.phrase] })
-  if (cards.size) hits.push({ symbol: 'CONTENT_CARD_DATA_REQUEST', options: examples([...cards]) })
+  if (cards.size) {
+    hits.push({ symbol: 'CONTENT_CARD_DATA_REQUEST', options: examples([...cards]) })
+    const elsewhere = cardDataElsewhere(input, domains)
+    if (elsewhere.length) hits.push({ symbol: 'CONTENT_CARD_DATA_ELSEWHERE', options: [...examples(elsewhere), `from=${facts.from?.domain ?? '-'}`] })
+  }
   if (secrets.size) hits.push({ symbol: 'CONTENT_CREDENTIAL_REQUEST', options: examples([...secrets]) })
 
   if (input.kind === 'payment' || input.kind === 'order' || input.kind === 'card-usage') {
     const all = text.normalize('NFKC')
-    const orderNumbers = orderNumbersIn(all.toLowerCase(), book)
-    const hasAmount = AMOUNT.test(all)
+    // numbers as written: a brand's pattern may tell case (Amazon's digital orders are D01-…)
+    const orderNumbers = orderNumbersIn(all, book)
+    const hasAmount = book.details.amount.test(all)
     const hasItem = book.details.item_labels.some((l) => whole.includes(l))
     if (!orderNumbers.length && !hasAmount && !hasItem) {
       hits.push({ symbol: 'CONTENT_DETAILS_MISSING', options: [input.kind, 'no order number, amount or item'] })
@@ -115,10 +219,10 @@ function contentHits(input: ContentInput): Hit[] {
   return hits
 }
 
-/** Order numbers shown after an order label (注文番号: …, Order #…), or with # in the subject or text. */
-function orderNumbersIn(lower: string, book: PhraseBook): string[] {
+/** Order numbers, as written, shown after an order label (注文番号: …, Order #…; any case), or with # in the subject or text. */
+function orderNumbersIn(text: string, book: PhraseBook): string[] {
   const found: string[] = []
-  const compact = lower.replace(/\s+/g, ' ')
+  const compact = text.replace(/\s+/g, ' ')
   for (const m of compact.matchAll(book.details.order_label)) {
     const end = m.index + m[0].length
     // something an order number can be: at least 5 characters of which some digits
@@ -134,4 +238,5 @@ function orderNumbersIn(lower: string, book: PhraseBook): string[] {
   return unique(found)
 }
 
-export const contentDetector: Detector = (c) => contentHits({ facts: c.facts, kind: c.kind?.kind, claim: c.claim, book: c.knowledge.phrases })
+export const contentDetector: Detector = (c) =>
+  contentHits({ facts: c.facts, kind: c.kind?.kind, claim: c.claim, auth: c.auth, book: c.knowledge.phrases }, c.knowledge.domains)

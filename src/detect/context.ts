@@ -1,8 +1,10 @@
 /**
  * What every detector sees: the message's facts, its authentication, the knowledge
  * (registry, phrase book, domain index), and what is decided once before them: the
- * kind of notice, the brand claim, the lookalike domains. One Detector signature.
+ * kind of notice, the From domain's authentication (aligned as DMARC aligns it), the
+ * brand claim and mentions, the lookalike domains. One Detector signature.
  */
+import { type FromAuth, fromAuthentication } from '../auth/alignment.js'
 import type { AuthFacts } from '../auth/authenticate.js'
 import type { DomainIndex } from '../knowledge/domains.js'
 import type { PhraseBook } from '../knowledge/phrases.js'
@@ -10,7 +12,17 @@ import type { Registry } from '../knowledge/registry.js'
 import { type Addressee, readAddressee } from '../message/addressee.js'
 import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
-import { type BrandClaim, type SenderBrands, claimBrand, claimMakesNotice, isForwarded, senderBrands } from './claim.js'
+import {
+  type BrandClaim,
+  type SenderBrands,
+  claimBrand,
+  claimMakesNotice,
+  isForwarded,
+  isFreeMailbox,
+  mailsFrom,
+  ownDomainUnauthenticated,
+  senderBrands,
+} from './claim.js'
 import { type Lookalikes, findLookalikes, imitatedBrand } from './domain.js'
 import { type KindClaim, detectKind } from './kind.js'
 
@@ -30,9 +42,14 @@ export interface Context {
   readonly kind?: KindClaim
   readonly sender: SenderBrands
   readonly fromDomain?: string
+  /** was the From domain authenticated: DMARC, or an aligned DKIM or SPF pass where DMARC gave no result */
+  readonly fromAuth: FromAuth
   readonly looks: Lookalikes
+  /** the brand the sender speaks as (strength `claim`) */
   readonly claim?: BrandClaim
-  /** a shop notice: its words say so, or it speaks for a brand, or imitates one's domain */
+  /** brands an authenticated sender only names (strength `mention`): not held against it, not vouched for */
+  readonly mentions: readonly BrandClaim[]
+  /** a shop notice: its words say so, or it speaks for a brand, or imitates one's domain, or forges one's own */
   readonly isNotice: boolean
   /** a notice's greeting names and the personal data it carries (read only for notices) */
   readonly addressee?: Addressee
@@ -41,18 +58,38 @@ export interface Context {
 /** A detector family: the hits it finds in one message. Pure. */
 export type Detector = (c: Context) => Hit[]
 
-/** The kind, the claim and the lookalikes, decided once for every detector. */
+/** The kind, the authentication of From, the claim and the lookalikes, decided once for every detector. */
 export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowledge, envelopeFrom?: string): Context {
   const { phrases: book, domains } = knowledge
   const kind = detectKind(facts, book)
-  const sender = senderBrands(facts, knowledge.registry, !!kind)
+  const sender = senderBrands(facts, domains, !!kind)
   const fromDomain = facts.from?.domain
+  const fromAuth = fromAuthentication(auth, fromDomain)
   const forwarded = isForwarded(facts.subject, book)
   const looks = findLookalikes(fromDomain, sender.fromBrand, facts.links, domains)
   const imitated = forwarded ? undefined : imitatedBrand(looks)
-  const claim = claimBrand({ sender, facts, isNotice: !!kind, forwarded, imitated, domains, leadChars: book.lead_chars })
-  // a message imitating a brand's domain speaks for the shop whatever its words
-  const isNotice = !!kind || claimMakesNotice(claim) || imitatedBrand(looks) !== undefined
+  // a mailing list that writes its own address into From (DMARC mitigation) authenticates the list, not the author
+  const listFrom = !!facts.listDomain && !!fromDomain && domains.host(facts.listDomain).registrable === domains.host(fromDomain).registrable
+  const authenticatedSender = fromAuth.result === 'pass' && !looks.from && !isFreeMailbox(domains, fromDomain) && !listFrom
+  const { claim, mentions } = claimBrand({
+    sender,
+    facts,
+    isNotice: !!kind,
+    forwarded,
+    imitated,
+    domains,
+    leadChars: book.lead_chars,
+    authenticatedSender,
+  })
+  // a message imitating a brand's domain speaks for the shop whatever its words; so does mail
+  // from a brand's own domain once its authentication is known (a brand domain's mail is a notice:
+  // verified when it passed, a spoof when it failed); offline or on a DNS failure, only its words count
+  const isNotice =
+    !!kind ||
+    claimMakesNotice(claim) ||
+    imitatedBrand(looks) !== undefined ||
+    ownDomainUnauthenticated(claim, fromDomain, fromAuth, domains) ||
+    (claim?.via === 'from-domain' && fromAuth.result === 'pass' && mailsFrom(domains, claim.brand, fromDomain))
   const addressee = isNotice ? readAddressee(facts.text) : undefined
-  return { facts, auth, knowledge, envelopeFrom, kind, sender, fromDomain, looks, claim, isNotice, addressee }
+  return { facts, auth, knowledge, envelopeFrom, kind, sender, fromDomain, fromAuth, looks, ...(claim ? { claim } : {}), mentions, isNotice, addressee }
 }

@@ -10,6 +10,9 @@ import type { Detector } from './context.js'
 import { examples, unique } from './options.js'
 import { type BrandClaim, isStrongClaim } from './claim.js'
 
+/** A URL written with the http scheme. */
+const HTTP = /^\s*http:/i
+
 export interface LinkInput {
   readonly links: readonly Link[]
   readonly claim?: BrandClaim
@@ -28,8 +31,9 @@ function linkHits(input: LinkInput, domains: DomainIndex): Hit[] {
   const counted = web.filter((l) => !own(l))
 
   const lies = counted.flatMap((l) => {
-    // host-like text: what a reader takes for "the address this link goes to"
-    const shown = l.text ? firstHost(l.text)?.toLowerCase() : undefined
+    // host-like text: what a reader takes for "the address this link goes to"; full-width
+    // text (ａｍａｚｏｎ．ｃｏ．ｊｐ) is read as the reader reads it, after NFKC
+    const shown = l.text ? firstHost(l.text.normalize('NFKC'))?.toLowerCase() : undefined
     if (!shown) return []
     const shownReg = domains.host(shown).registrable
     const realReg = domains.host(l.host).registrable || l.host
@@ -41,7 +45,9 @@ function linkHits(input: LinkInput, domains: DomainIndex): Hit[] {
   if (ips.length) hits.push({ symbol: 'LINK_IP', options: examples(ips) })
   if (!input.isNotice) return hits
 
-  const http = unique(counted.filter((l) => l.scheme === 'http' && !domains.inList(l.host, 'neutral_link_domains')).map((l) => l.host))
+  // plain http is what the sender wrote: an address written without a scheme (www.amazon.co.jp/…)
+  // is no http link, whatever a mail client makes of it
+  const http = unique(counted.filter((l) => l.scheme === 'http' && HTTP.test(l.url) && !domains.inList(l.host, 'neutral_link_domains')).map((l) => l.host))
   if (http.length) hits.push({ symbol: 'LINK_HTTP', options: examples(http) })
   const short = unique(counted.filter((l) => domains.inList(l.host, 'url_shorteners')).map((l) => l.host))
   if (short.length) hits.push({ symbol: 'LINK_SHORTENER', options: examples(short) })

@@ -6,8 +6,6 @@
  * whom to ask about, the caller's `memory` function (the plugin's store) answers per
  * recipient, and `memoryHits` turns the answers into hits.
  */
-import { alignedPassDomain } from '../auth/authenticate.js'
-import { registrableDomain } from '../shared/domain.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Context, Detector } from './context.js'
 
@@ -39,7 +37,8 @@ export const noticeDetector: Detector = (c) =>
 /**
  * The store's subject for this message, or undefined when it is not an authenticated notice:
  * a registry brand's claim authenticated (BRAND_AUTHENTICATED among `hits`), or no brand
- * claimed and the From domain passed aligned DMARC (not a free-mail provider: a mailbox
+ * claimed and the From domain authenticated (context.fromAuth: DMARC pass, or an aligned DKIM
+ * or SPF pass where the domain publishes no DMARC), not at a free-mail provider (a mailbox
  * there proves nobody is a shop).
  */
 export function memorySubject(c: Context, hits: readonly Hit[]): MemorySubject | undefined {
@@ -49,8 +48,8 @@ export function memorySubject(c: Context, hits: readonly Hit[]): MemorySubject |
     const ok = hits.some((h) => h.symbol === 'BRAND_AUTHENTICATED' && h.options[0] === c.claim?.brand.id)
     return ok ? { senderKey: c.claim.brand.id, names } : undefined
   }
-  const passed = alignedPassDomain(c.auth)
-  if (!passed || passed !== registrableDomain(c.fromDomain)) return undefined
+  const passed = c.fromAuth.result === 'pass' ? c.fromAuth.domain : undefined
+  if (!passed) return undefined
   if (c.knowledge.registry.lists.free_mail_domains.has(passed)) return undefined
   return { senderKey: passed, names }
 }

@@ -62,13 +62,6 @@ export interface Lookalike {
   readonly how: 'embedded' | 'confusable' | 'edit-distance'
 }
 
-/** Tokens too generic to stand for a brand when found inside another domain. */
-const GENERIC = new Set([
-  'card', 'bank', 'mail', 'shop', 'news', 'info', 'online', 'store', 'service', 'services', 'net', 'exp', 'www',
-  'global', 'secure', 'web', 'app', 'apps', 'group', 'japan', 'corp', 'email', 'pay', 'point', 'points', 'home',
-  'direct', 'smart', 'login', 'account', 'support', 'help', 'my', 'jp', 'co', 'com', 'the',
-])
-
 export const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Hebrew', 'Arabic', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Thai', 'Cherokee', 'Georgian'] as const
 const SCRIPT_RES = SCRIPTS.map((name) => [name, new RegExp(`\\p{Script=${name}}`, 'u')] as const)
 /** Script mixes that UTS #39 "highly restrictive" allows in one label. */
@@ -99,13 +92,24 @@ export class DomainIndex {
   private readonly nameKeywords = new Set<string>()
   /** skeleton of each keyword -> keyword */
   private readonly skeletons = new Map<string, string>()
+  /** a brand's own name as a top-level domain (apple, amazon): that brand's own TLD */
+  private readonly brandTlds = new Map<string, Brand>()
+  /** skeleton of each ASCII brand name (4+ characters) -> the brand and the name */
+  private readonly nameSkeletons = new Map<string, { brand: Brand; name: string }>()
   private readonly hostCache = new Map<string, HostInfo>()
   private readonly lookalikeCache = new Map<string, Lookalike | null>()
   /** words of display names and local parts already judged (the same senders write the same names) */
   private readonly imitatedCache = new Map<string, Lookalike | null>()
   private static readonly CACHE_MAX = 20_000
 
-  constructor(readonly registry: Registry) {
+  /**
+   * `generic`: words too generic to stand for a brand when found inside another domain
+   * (card, bank, shop…: the phrase book's `generic_words`); they are never keywords.
+   */
+  constructor(
+    readonly registry: Registry,
+    private readonly generic: ReadonlySet<string>,
+  ) {
     for (const brand of registry.brands.values()) {
       for (const d of [...brand.sending_domains, ...brand.link_domains]) {
         const label = parse(d, { allowPrivateDomains: true }).domainWithoutSuffix
@@ -115,7 +119,10 @@ export class DomainIndex {
       }
       for (const name of brand.names) {
         const n = name.normalize('NFKC').toLowerCase()
+        if (/^[a-z0-9]{3,}$/.test(n) && !this.generic.has(n) && !this.brandTlds.has(n)) this.brandTlds.set(n, brand)
         if (!/^[a-z0-9]{4,}$/.test(n)) continue
+        const skel = skeleton(n)
+        if (!this.nameSkeletons.has(skel)) this.nameSkeletons.set(skel, { brand, name: n })
         this.addKeyword(n, brand)
         if (this.keywords.get(n) === brand && n.length >= 5) this.nameKeywords.add(n)
       }
@@ -123,7 +130,7 @@ export class DomainIndex {
   }
 
   private addKeyword(k: string, brand: Brand): void {
-    if (GENERIC.has(k) || k.length < 3 || this.keywords.has(k)) return
+    if (this.generic.has(k) || k.length < 3 || this.keywords.has(k)) return
     this.keywords.set(k, brand)
     this.skeletons.set(skeleton(k), k)
   }
@@ -142,10 +149,24 @@ export class DomainIndex {
     return DomainIndex.remember(this.hostCache, h, { host: h, registrable: p.domain ?? '', isIp: p.isIp === true })
   }
 
-  /** The brand that owns this host's registrable domain (as sender or link target). */
+  /** The brand that owns this host's registrable domain (as sender or link target), or whose own TLD it is under. */
   brandOf(host: string): Brand | undefined {
     const reg = this.host(host).registrable
-    return reg ? this.registry.byLinkDomain.get(reg) : undefined
+    return reg ? (this.registry.byLinkDomain.get(reg) ?? this.tldBrand(host)) : undefined
+  }
+
+  /**
+   * The brand whose own top-level domain this host is under (email.apple, applecard.apple):
+   * a dot-brand TLD equal to a brand's name is run by that brand, and nobody else registers
+   * names under it. Only a TLD of three or more letters (never a country code) counts.
+   */
+  tldBrand(host: string): Brand | undefined {
+    const info = this.host(host)
+    if (!info.registrable || info.isIp) return undefined
+    const tld = info.registrable.slice(info.registrable.lastIndexOf('.') + 1)
+    const brand = this.brandTlds.get(tld)
+    // a TLD of the public suffix list's ICANN section, not any name that ends in a brand's name
+    return brand && parse(info.registrable, { allowPrivateDomains: true }).isIcann === true ? brand : undefined
   }
 
   inList(host: string, list: keyof Registry['lists']): boolean {
@@ -167,7 +188,7 @@ export class DomainIndex {
 
   private findLookalike(info: HostInfo): Lookalike | null {
     const reg = info.registrable
-    if (this.registry.byLinkDomain.has(reg)) return null
+    if (this.registry.byLinkDomain.has(reg) || this.tldBrand(reg)) return null
     const { hosting_platforms: _platforms, ...lists } = this.registry.lists
     if (Object.values(lists).some((l) => l.has(reg))) return null
     const suffixLen = reg.length - (parse(reg, { allowPrivateDomains: true }).domainWithoutSuffix ?? reg).length
@@ -221,9 +242,22 @@ export class DomainIndex {
     if (k && k !== w) return { brand: this.keywords.get(k)!, keyword: k, how: 'confusable' }
     for (const name of this.nameKeywords) {
       const max = name.length >= 6 ? 1 : 0
-      if (max && editDistance(w, name, max) <= max) return { brand: this.keywords.get(name)!, keyword: name, how: 'edit-distance' }
+      // a word the name holds whole (cloud in icloud) is a word of its own, not a typo of the name
+      if (max && !name.includes(w) && editDistance(w, name, max) <= max) return { brand: this.keywords.get(name)!, keyword: name, how: 'edit-distance' }
     }
     return null
+  }
+
+  /**
+   * The brand whose name a display-name word writes with look-alike characters (Аmazon with
+   * a Cyrillic А, Amaz0n, PayPa1): its UTS #39 skeleton is a brand's name, and the word is not
+   * that name as written. A reader sees the brand's name: it is a claim of the brand.
+   */
+  confusableName(word: string): Brand | undefined {
+    const w = word.normalize('NFKC').toLowerCase()
+    if (w.length < 4 || /^[a-z]+$/.test(w)) return undefined
+    const hit = this.nameSkeletons.get(skeleton(w))
+    return hit && hit.name !== w ? hit.brand : undefined
   }
 
   /** Labels of the host that are IDNs mixing scripts a single name never mixes (Latin with Cyrillic…). */

@@ -1,10 +1,13 @@
 /**
  * The phrase book (shop-notice.phrases.yaml): notice kinds and the words that
- * announce them, requests for card data, the details genuine notices carry, the
- * simplified-Chinese glyphs of machine-made lures and the words of callback lures. Validated at load, then compiled
- * once per configuration load into normalised phrase lists.
+ * announce them, requests for card data (and the warnings, negations and conditions
+ * that make a sentence none), the details genuine notices carry (order labels, item
+ * labels, currencies), the simplified-Chinese glyphs of machine-made lures, the words
+ * of callback lures, the attachment types a notice should not carry and the words too
+ * generic to stand for a brand inside a domain. Validated at load, then compiled once
+ * per configuration load into normalised phrase lists and matchers.
  */
-import { ConfigError } from '../shared/errors.js'
+import { Checker, isRecord } from '../shared/validate.js'
 import { normaliseText } from '../message/text.js'
 
 /** Order matters when two kinds weigh the same: the more specific kind comes first. */
@@ -25,19 +28,35 @@ export interface PhraseBook {
     readonly sensitive: readonly string[]
     readonly credentials: readonly string[]
     readonly requests: readonly string[]
+    /** warnings and promises: a sentence holding one is never a request */
     readonly reassurances: readonly string[]
+    /** negations of a request word: Japanese ones follow it, English ones precede it */
+    readonly negations: { readonly after: readonly string[]; readonly before: readonly string[] }
+    /** how many characters (normalised) may stand between a negation and its request word */
+    readonly negation_gap: number
+    /** Japanese markers that end a condition (normalised); English words that begin one (lower case, as written) */
+    readonly conditions: { readonly ends: readonly string[]; readonly begins: readonly string[] }
   }
   readonly details: {
-    /** one global regex: any order label (NFKC, lower case) and what may stand between it and the number */
+    /** one global regex: any order label (NFKC, any case) and what may stand between it and the number */
     readonly order_label: RegExp
     readonly item_labels: readonly string[]
+    /** an amount of money (NFKC text): a currency before or after a number */
+    readonly amount: RegExp
   }
   readonly simplified_chinese: ReadonlySet<string>
   /** normalised phrases that ask the reader to telephone (callback lures) */
   readonly callback: readonly string[]
+  readonly attachments: {
+    /** lower case, without the dot */
+    readonly risky_extensions: ReadonlySet<string>
+    /** lower-case MIME type prefixes */
+    readonly risky_types: readonly string[]
+    readonly document_types: readonly string[]
+  }
+  /** lower-case words too generic to stand for a brand inside another domain */
+  readonly generic_words: ReadonlySet<string>
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 const TOP_KEYS = new Set([
   'kinds',
@@ -49,7 +68,11 @@ const TOP_KEYS = new Set([
   'details',
   'simplified_chinese',
   'callback',
+  'attachments',
+  'generic_words',
 ])
+
+const LANGUAGES = new Set(['ja', 'en'])
 
 export interface PhraseResult {
   readonly value: PhraseBook
@@ -57,12 +80,10 @@ export interface PhraseResult {
 }
 
 export function parsePhrases(raw: unknown, file: string): PhraseResult {
-  const warnings: string[] = []
-  const fail = (key: string, problem: string): never => {
-    throw new ConfigError(file, key, problem)
-  }
+  const c: Checker = new Checker(file)
+  const fail = (key: string, problem: string): never => c.fail(key, problem)
   if (!isRecord(raw) || Object.keys(raw).length === 0) return fail('kinds', 'missing: the file is empty or could not be read')
-  for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) warnings.push(`${file}: ${key}: unknown key, ignored`)
+  c.unknownKeys(raw, TOP_KEYS, (key) => key)
 
   const list = (v: unknown, at: string): string[] => {
     if (!Array.isArray(v) || v.length === 0) return fail(at, 'expected a non-empty list of phrases')
@@ -74,16 +95,11 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
   }
   const bilingual = (v: unknown, at: string): Bilingual => {
     if (!isRecord(v)) return fail(at, 'expected a mapping with `ja` and `en` lists')
-    for (const key of Object.keys(v)) if (key !== 'ja' && key !== 'en') warnings.push(`${file}: ${at}.${key}: unknown language, ignored`)
+    c.unknownKeys(v, LANGUAGES, (key) => `${at}.${key}`, 'unknown language')
     return { ja: list(v.ja, `${at}.ja`), en: list(v.en, `${at}.en`) }
   }
   const compiled = (b: Bilingual): string[] => [...new Set([...b.ja, ...b.en].map(normaliseText))]
-  const positive = (v: unknown, at: string, integer: boolean): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-      return fail(at, `expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}`)
-    }
-    return v
-  }
+  const positive = (v: unknown, at: string, integer: boolean): number => c.number(v, at, { positive: true, integer })
 
   const rawKinds = raw.kinds
   if (!isRecord(rawKinds)) return fail('kinds', 'expected a mapping of notice kind to phrases')
@@ -97,12 +113,22 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
 
   const prefixes = list(raw.forwarded_prefixes, 'forwarded_prefixes').map((p) => p.normalize('NFKC').toLowerCase().trim())
 
-  if (!isRecord(raw.card_data)) return fail('card_data', 'expected a mapping with `sensitive`, `credentials`, `requests` and `reassurances`')
+  if (!isRecord(raw.card_data)) {
+    return fail('card_data', 'expected a mapping with `sensitive`, `credentials`, `requests`, `reassurances`, `negations`, `negation_gap` and `conditions`')
+  }
+  const negations = bilingual(raw.card_data.negations, 'card_data.negations')
+  const conditions = bilingual(raw.card_data.conditions, 'card_data.conditions')
   const cardData = {
     sensitive: compiled(bilingual(raw.card_data.sensitive, 'card_data.sensitive')),
     credentials: compiled(bilingual(raw.card_data.credentials, 'card_data.credentials')),
     requests: compiled(bilingual(raw.card_data.requests, 'card_data.requests')),
     reassurances: compiled(bilingual(raw.card_data.reassurances, 'card_data.reassurances')),
+    negations: { after: [...new Set(negations.ja.map(normaliseText))], before: [...new Set(negations.en.map(normaliseText))] },
+    negation_gap: positive(raw.card_data.negation_gap, 'card_data.negation_gap', true),
+    conditions: {
+      ends: [...new Set(conditions.ja.map(normaliseText))],
+      begins: [...new Set(conditions.en.map((c) => c.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ')))],
+    },
   }
   if (!isRecord(raw.details)) return fail('details', 'expected a mapping with `order_labels` and `item_labels`')
   const labels = bilingual(raw.details.order_labels, 'details.order_labels')
@@ -114,15 +140,40 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
       .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
       .replace(/\s+/g, '\\s?')
   const alternatives = [...new Set([...labels.ja, ...labels.en].map(escape))].sort((a, b) => b.length - a.length)
+  const rawCurrency = raw.details.currency
+  if (!isRecord(rawCurrency)) return fail('details.currency', 'expected a mapping with `before` and `after` lists')
+  const currency = (at: 'before' | 'after'): string =>
+    [...new Set(list(rawCurrency[at], `details.currency.${at}`).map(escape))]
+      .sort((a, b) => b.length - a.length)
+      .join('|')
   const details = {
-    order_label: new RegExp(`(?:${alternatives.join('|')})\\s?(?:は|:|：|#|＃|no\\.?)?\\s?`, 'g'),
+    order_label: new RegExp(`(?:${alternatives.join('|')})\\s?(?:は|:|：|#|＃|no\\.?)?\\s?`, 'gi'),
     item_labels: compiled(bilingual(raw.details.item_labels, 'details.item_labels')),
+    // each number is taken from its last digit before the currency: `\d[\d,]*…円` tested the same, in quadratic time
+    amount: new RegExp(`(?:${currency('before')})\\s?\\d|\\d,*(?:\\.\\d{1,2})?\\s?(?:${currency('after')})`, 'i'),
   }
   if (typeof raw.simplified_chinese !== 'string') return fail('simplified_chinese', 'expected a string of characters')
   const glyphs = new Set([...raw.simplified_chinese.replace(/\s+/g, '')])
   for (const g of glyphs) {
     if (!/\p{Script=Han}/u.test(g)) fail('simplified_chinese', `${JSON.stringify(g)} is not a Han character`)
   }
+
+  const rawAttachments = raw.attachments
+  if (!isRecord(rawAttachments)) return fail('attachments', 'expected a mapping with `risky_extensions`, `risky_types` and `document_types`')
+  const extensions = list(rawAttachments.risky_extensions, 'attachments.risky_extensions').map((e, i) => {
+    const ext = e.normalize('NFKC').toLowerCase().trim().replace(/^\./, '')
+    return /^[\p{L}\p{N}_-]{1,16}$/u.test(ext) ? ext : fail(`attachments.risky_extensions[${i}]`, `${JSON.stringify(e)} is not a file extension`)
+  })
+  const types = (at: 'risky_types' | 'document_types'): string[] =>
+    list(rawAttachments[at], `attachments.${at}`).map((t, i) => {
+      const type = t.toLowerCase().trim()
+      return /^[a-z]+\/[a-z0-9.+-]*$/.test(type) ? type : fail(`attachments.${at}[${i}]`, `${JSON.stringify(t)} is not a MIME type or type prefix (text/html, application/)`)
+    })
+  const attachments = { risky_extensions: new Set(extensions), risky_types: types('risky_types'), document_types: types('document_types') }
+  const genericWords = list(raw.generic_words, 'generic_words').map((w, i) => {
+    const word = w.toLowerCase().trim()
+    return /^[a-z0-9-]+$/.test(word) ? word : fail(`generic_words[${i}]`, `${JSON.stringify(w)} is not a lower-case ASCII word`)
+  })
 
   return {
     value: {
@@ -135,7 +186,9 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
       details,
       simplified_chinese: glyphs,
       callback: compiled(bilingual(raw.callback, 'callback')),
+      attachments,
+      generic_words: new Set(genericWords),
     },
-    warnings,
+    warnings: c.warnings,
   }
 }

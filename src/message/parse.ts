@@ -44,24 +44,24 @@ export interface MessageFacts {
   readonly replyTo: readonly Mailbox[]
   /** plain text, or HTML turned into text when there is no plain part */
   readonly text: string
-  /** links of the HTML part (with their visible text) and URLs written in the text, at most MAX_LINKS */
+  /** links of the HTML part (with their visible text) and URLs written in the text, at most `[limits] max_links` */
   readonly links: readonly Link[]
   /** raw values of every Authentication-Results header, topmost first */
   readonly authResults: readonly string[]
   readonly attachments: readonly Attachment[]
   /** the domain of the mailing list that carried the message (List-Id), if any */
   readonly listDomain?: string
-  /** true when the message was larger than the scan limit, or had more MIME parts than MAX_PARTS, and only its beginning was read */
+  /** true when the message was larger than the scan limit, or had more MIME parts than `[limits] max_mime_parts`, and only its beginning was read */
   readonly truncated: boolean
   /** true when it was cut for its MIME parts */
   readonly tooManyParts: boolean
 }
 
-/** Links read per message: enough for any notice, bounded for a hostile one. */
+/** Links read per message by default (`[limits] max_links`): enough for any notice, bounded for a hostile one. */
 export const MAX_LINKS = 200
 
 /**
- * MIME parts read per message, as Haraka's own `[max] mime_parts` counts them: past it
+ * MIME parts read per message by default (`[limits] max_mime_parts`), as Haraka's own `[max] mime_parts` counts them: past it
  * the rest is not parsed. postal-mime spends about 0.1 ms on each part, so 5 MB of empty
  * parts would hold the event loop for most of a minute.
  */
@@ -98,12 +98,12 @@ function parseUrl(url: string): { scheme: string; host: string } | undefined {
 
 const TEXT_URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`{}|\\^\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]{1,2000}/gi
 
-/** Collects links, at most MAX_LINKS, each (URL, source, text) once; `add` says whether it takes more. */
-function linkList(): { links: Link[]; add: (raw: string, source: Link['source'], shown?: string) => boolean } {
+/** Collects links, at most `max`, each (URL, source, text) once; `add` says whether it takes more. */
+function linkList(max = MAX_LINKS): { links: Link[]; add: (raw: string, source: Link['source'], shown?: string) => boolean } {
   const links: Link[] = []
   const seen = new Set<string>()
   const add = (raw: string, source: Link['source'], shown?: string): boolean => {
-    if (links.length >= MAX_LINKS) return false
+    if (links.length >= max) return false
     const url = trimEnd(raw.trim(), ').,;:!?]')
     const parsed = parseUrl(url)
     if (!parsed) return true
@@ -111,7 +111,7 @@ function linkList(): { links: Link[]; add: (raw: string, source: Link['source'],
     if (seen.has(key)) return true
     seen.add(key)
     links.push({ url, ...parsed, source, ...(shown ? { text: shown } : {}) })
-    return links.length < MAX_LINKS
+    return links.length < max
   }
   return { links, add }
 }
@@ -138,14 +138,18 @@ export function extractLinks(html: string | undefined, text: string): Link[] {
 const headerEnd = (raw: Buffer): number => headerBlock(raw)?.body ?? raw.length
 
 /**
- * Parses the message. Past `maxBytes`, or past MAX_PARTS parts, only the headers and
+ * Parses the message. Past `maxBytes`, or past `limits.maxParts` MIME parts, only the headers and
  * the beginning of the body are read (the facts say so). Never throws: a message the
  * parser refuses yields the facts that could be had from its headers.
  */
-export async function readMessage(raw: Buffer, maxBytes: number): Promise<MessageFacts> {
+export async function readMessage(
+  raw: Buffer,
+  maxBytes: number,
+  limits: { readonly maxLinks?: number; readonly maxParts?: number } = {},
+): Promise<MessageFacts> {
   const bySize = raw.length > maxBytes
   let input = bySize ? raw.subarray(0, Math.max(maxBytes, headerEnd(raw))) : raw
-  const cut = partsCut(input, MAX_PARTS)
+  const cut = partsCut(input, limits.maxParts ?? MAX_PARTS)
   if (cut >= 0) input = input.subarray(0, Math.max(cut, headerEnd(input)))
   let email: Awaited<ReturnType<typeof PostalMime.parse>>
   try {
@@ -160,7 +164,7 @@ export async function readMessage(raw: Buffer, maxBytes: number): Promise<Messag
   }
   const fromList = flatten(email.from ? [email.from as PmAddress] : [])
   const plain = email.text?.trim() ? email.text : undefined
-  const { links, add } = linkList()
+  const { links, add } = linkList(limits.maxLinks)
   const rendered = email.html ? readHtmlLinks(email.html, add, plain === undefined) : ''
   const text = plain ?? rendered
   addTextUrls(text, add)

@@ -8,7 +8,7 @@ import type { Settings } from '../config/settings.js'
 import { AR_HEADER, formatAuthResults } from '../auth/results.js'
 import type { ScanResult } from '../scan.js'
 import { VERDICT_HEADER, formatVerdict, prefixSubject } from '../verdict/headers.js'
-import { type Action, actionFor } from '../verdict/score.js'
+import { type Action, actionFor, dmarcAction } from '../verdict/score.js'
 import type { Connection, ShopNoticePlugin, Transaction } from './haraka.js'
 import { removeAuthResultsOf, removeForgedHeaders, rewriteFirstField, takeCoreFragments } from './transaction.js'
 
@@ -26,7 +26,9 @@ export function apply(
 ): Action {
   removeForgedHeaders(txn, authservId)
 
-  const action = actionFor(result, settings.actions, settings.thresholds)
+  // [dmarc] enforce: the From domain's own policy, for every message (score.ts dmarcAction)
+  const action = actionFor({ ...result, dmarc: result.auth.dmarc }, settings.actions, settings.thresholds, settings.dmarc)
+  const byDmarc = action !== 'accept' && dmarcAction(result.auth.dmarc, settings.dmarc, settings.actions.mode) === action
   const core = takeCoreFragments(connection, txn)
   const me = connection.local.host || authservId
   const merged = me.toLowerCase() === authservId.toLowerCase()
@@ -74,6 +76,7 @@ export function apply(
     score: result.score,
     signals: result.hits.map((h) => ({ symbol: h.symbol, options: [...h.options] })),
     action,
+    ...(byDmarc ? { action_by: `dmarc(p=${result.auth.dmarc.policy ?? '-'})` } : {}),
     auth: { spf: result.auth.spf.result, dkim: result.auth.dkim.map((d) => `${d.result}:${d.domain}`), dmarc: result.auth.dmarc.result, arc: result.auth.arc.result },
   }
   txn.notes.shop_notice = summary

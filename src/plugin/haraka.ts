@@ -55,6 +55,8 @@ export interface ShopNoticeState {
   resolver: CachedResolver
   /** the resolver's settings, to know whether a reload needs a new one */
   resolverKey: string
+  /** `key=value` lines of each shop-notice.ini at the last good load, to tell one emptied on a reload */
+  iniLines: Readonly<Record<string, number>>
 }
 
 /** Metrics, when `[metrics] enabled` at start-up (docs/metrics.md). */

@@ -10,7 +10,7 @@
 import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
-import { type Settings, harakaSource, loadSettings } from '../config/settings.js'
+import { type Settings, emptiedIniWarnings, harakaSource, loadSettings } from '../config/settings.js'
 import { authservIdFor, resolverFor } from '../config/sources.js'
 import { errorResult, scan } from '../scan.js'
 import { apply } from './apply.js'
@@ -49,21 +49,24 @@ export function shutdown(this: ShopNoticePlugin): void {
 }
 
 /**
- * Loads shop-notice.ini and the registry, and reloads them when they change. The
- * first load throws on an invalid file (Haraka then refuses to start, saying why);
- * a reload with an invalid file is logged and the last good configuration stays.
+ * Loads shop-notice.ini, the scores, the registry and the phrase book, and reloads them
+ * when they change. The first load throws on an invalid file or ini line (Haraka then
+ * refuses to start, saying why); a reload with one is logged as an error and the last good
+ * configuration stays. A reload where an ini file lost all its settings (emptied) applies
+ * the defaults, with a warning.
  */
 export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = false): void {
   const starting = !this.shopNotice
   try {
-    const { value: settings, warnings } = loadSettings(harakaSource(this.config, () => this.load_shop_notice_config(true)))
-    for (const w of warnings) this.logwarn(w)
+    const { value: settings, warnings, iniLines } = loadSettings(harakaSource(this.config, () => this.load_shop_notice_config(true)))
     const prev = this.shopNotice
+    for (const w of [...warnings, ...emptiedIniWarnings(prev?.iniLines ?? {}, iniLines)]) this.logwarn(w)
     const key = resolverKey(settings)
     this.shopNotice = {
       settings,
       resolver: prev && prev.resolverKey === key ? prev.resolver : resolverFor(settings),
       resolverKey: key,
+      iniLines,
     }
     if (!starting) {
       this.loginfo(`configuration reloaded: mode=${settings.actions.mode} brands=${settings.registry.brands.size}`)
@@ -140,7 +143,12 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
       const log = `verdict=${result.verdict} brand=${result.brand ?? '-'} kind=${result.kind ?? '-'} score=${result.score} signals=${result.hits.map((h) => h.symbol).join(',') || '-'} action=${action} ms=${ms}`
       if (result.verdict === 'error') connection.logerror(this, `${log} error=${JSON.stringify(result.error)}`)
       else connection.loginfo(this, log)
-      if (action === 'reject') return next(constants.DENY, DSN.sec_unauthorized(settings.actions.reject_message, 550))
+      if (action === 'reject') {
+        // [dmarc] enforce refuses what the From domain's own p=reject asks to refuse, whatever the verdict
+        const byDmarc = (txn.notes.shop_notice as { action_by?: string } | undefined)?.action_by
+        const message = byDmarc ? `Rejected by the DMARC policy of ${result.auth.dmarc.fromDomain ?? 'the From domain'}` : settings.actions.reject_message
+        return next(constants.DENY, DSN.sec_unauthorized(message, 550))
+      }
       if (action === 'defer') {
         return next(constants.DENYSOFT, DSN.temp_resolver_failed('Temporary DNS failure while authenticating the sender, try again later', 451))
       }

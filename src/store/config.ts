@@ -2,9 +2,7 @@
  * `[store]` and `[redis]` of shop-notice.ini, validated. Pure: every error names the file,
  * the key and what is wrong (ConfigError); unknown keys are warnings.
  */
-import net from 'node:net'
-
-import { ConfigError } from '../shared/errors.js'
+import { Checker, isRecord } from '../shared/validate.js'
 import { BACKENDS, type Backend, type StoreConfig } from './types.js'
 
 /** Every key, its default and what it is (docs/configuration.md lists the same). */
@@ -25,10 +23,6 @@ export const STORE_DEFAULTS = {
   },
 } as const
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-const HOST_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/
-
 /**
  * Validates the `[store]` and `[redis]` sections as haraka-config parsed them (`sections.store`,
  * `sections.redis`; either may be missing). A key with no value takes its default.
@@ -37,34 +31,22 @@ export function parseStoreConfig(
   sections: { readonly store?: unknown; readonly redis?: unknown },
   file: string,
 ): { value: StoreConfig; warnings: string[] } {
-  const warnings: string[] = []
+  const c: Checker = new Checker(file)
   const section = (name: 'store' | 'redis'): Record<string, unknown> => {
     const given = sections[name]
     if (given === undefined) return {}
-    if (!isRecord(given)) throw new ConfigError(file, `[${name}]`, 'expected a section')
-    for (const key of Object.keys(given)) {
-      if (!Object.hasOwn(STORE_DEFAULTS[name], key)) warnings.push(`${file}: [${name}] ${key}: unknown key, ignored`)
-    }
+    if (!isRecord(given)) return c.fail(`[${name}]`, 'expected a section')
+    c.unknownKeys(given, STORE_DEFAULTS[name], (key) => `[${name}] ${key}`)
     return given
   }
   const store = section('store')
   const redis = section('redis')
 
   const has = (v: unknown): boolean => v !== undefined && v !== ''
-  const bad = (key: string, what: string, raw: unknown): never => {
-    throw new ConfigError(file, key, `${what}, got ${JSON.stringify(raw)}`)
-  }
-  const integer = (key: string, raw: unknown, fallback: number, min: number, max: number, what: string): number => {
-    if (!has(raw)) return fallback
-    const n = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw
-    if (typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max) return n
-    return bad(key, what, raw)
-  }
-  const text = (key: string, raw: unknown, fallback: string): string => {
-    if (!has(raw)) return fallback
-    if (typeof raw === 'string' || typeof raw === 'number') return String(raw)
-    return bad(key, 'expected a string', raw)
-  }
+  const bad = (key: string, what: string, raw: unknown): never => c.bad(key, what, raw)
+  const integer = (key: string, raw: unknown, fallback: number, min: number, max: number, what: string): number =>
+    has(raw) ? c.integerIn(raw, key, min, max, what) : fallback
+  const text = (key: string, raw: unknown, fallback: string): string => (has(raw) ? c.string(raw, key) : fallback)
 
   const backendRaw = has(store.backend) ? store.backend : STORE_DEFAULTS.store.backend
   const backend = typeof backendRaw === 'string' ? backendRaw.trim().toLowerCase() : backendRaw
@@ -76,8 +58,7 @@ export function parseStoreConfig(
   if (path === '' || path.includes('\0')) bad('[store] path', 'expected a file path', store.path)
   if (/[\\/]$/.test(path)) bad('[store] path', 'expected a file, not a folder', store.path)
 
-  const host = text('[redis] host', redis.host, STORE_DEFAULTS.redis.host).trim().replace(/^\[(.*)\]$/, '$1')
-  if (!(net.isIP(host) || HOST_NAME.test(host))) bad('[redis] host', 'expected a host name or an IP address', redis.host)
+  const host = has(redis.host) ? c.host(text('[redis] host', redis.host, ''), '[redis] host') : STORE_DEFAULTS.redis.host
 
   return {
     value: {
@@ -94,6 +75,6 @@ export function parseStoreConfig(
         password: text('[redis] password', redis.password, STORE_DEFAULTS.redis.password),
       },
     },
-    warnings,
+    warnings: c.warnings,
   }
 }

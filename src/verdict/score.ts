@@ -1,7 +1,7 @@
 /**
  * From hits to a verdict, and from a verdict to an action. Pure.
  */
-import { COMPOSITES, type Hit, type SymbolName } from './symbols.js'
+import type { Hit, SymbolName } from './symbols.js'
 
 export const VERDICTS = ['none', 'notice', 'verified', 'suspicious', 'spoofed', 'error'] as const
 export type Verdict = (typeof VERDICTS)[number]
@@ -35,12 +35,23 @@ const roundScore = (n: number): number => Math.round(n * 100) / 100
 export const formatScore = (n: number): string => String(roundScore(n))
 
 /**
- * The declared composites (symbols.ts COMPOSITES): when a composite's symbol fired,
- * the symbols it removes are taken out and named in its options (`removed=…`).
+ * A composite, declared in shop-notice.scores.yaml: when `when` fired, the weight of
+ * `removes` is taken off (rspamd's `policy = remove_weight`).
  */
-export function applyComposites(hits: readonly Hit[]): Hit[] {
+export interface Composite {
+  readonly name: string
+  readonly when: SymbolName
+  readonly removes: readonly SymbolName[]
+  readonly why: string
+}
+
+/**
+ * The declared composites, in order: when a composite's symbol fired, the symbols it
+ * removes are taken out and named in its options (`removed=…`).
+ */
+export function applyComposites(hits: readonly Hit[], composites: readonly Composite[]): Hit[] {
   let out = [...hits]
-  for (const c of COMPOSITES) {
+  for (const c of composites) {
     const at = out.findIndex((h) => h.symbol === c.when)
     if (at < 0) continue
     const removed = out.filter((h) => c.removes.includes(h.symbol))
@@ -72,6 +83,19 @@ export function verdictOf(
 
 export type Action = 'accept' | 'tag' | 'quarantine' | 'reject' | 'defer'
 
+/** `[dmarc]` of shop-notice.ini */
+export interface DmarcSettings {
+  /** honour the From domain's published policy (p=reject, p=quarantine) for every message that fails DMARC */
+  readonly enforce: boolean
+}
+
+/** The DMARC result an action may honour: its result and the policy the domain published. */
+export interface DmarcOutcome {
+  readonly result: string
+  /** effective policy: none, quarantine or reject */
+  readonly policy?: string
+}
+
 const STRENGTH: Readonly<Record<Mode, number>> = { monitor: 0, tag: 1, quarantine: 2, reject: 3 }
 
 export interface ActionInput {
@@ -79,14 +103,40 @@ export interface ActionInput {
   readonly score: number
   /** the claim could not be checked because DNS failed for now */
   readonly dnsTempfail: boolean
+  /** the DMARC result, for `[dmarc] enforce` */
+  readonly dmarc?: DmarcOutcome
+}
+
+/** How strong an action is, for taking the stronger of two. */
+const ACTION_RANK: Readonly<Record<Action, number>> = { accept: 0, tag: 1, defer: 2, quarantine: 3, reject: 4 }
+
+/**
+ * The action the From domain's DMARC policy asks for, with `[dmarc] enforce` on: for
+ * `p=reject` a 550 in mode=reject (quarantine or tag in the weaker modes), for
+ * `p=quarantine` a quarantine (tag in mode=tag). Only a DMARC `fail`: never a temperror
+ * (RFC 7489 6.6.2), never `p=none`. It applies to every message, personal mail forged
+ * from such a domain too; the `[actions] mode` stays the strongest action.
+ */
+export function dmarcAction(dmarc: DmarcOutcome | undefined, settings: DmarcSettings | undefined, mode: Mode): Action | undefined {
+  if (!settings?.enforce || dmarc?.result !== 'fail') return undefined
+  const asked = dmarc.policy === 'reject' ? STRENGTH.reject : dmarc.policy === 'quarantine' ? STRENGTH.quarantine : 0
+  const strength = Math.min(asked, STRENGTH[mode])
+  return strength >= STRENGTH.reject ? 'reject' : strength >= STRENGTH.quarantine ? 'quarantine' : strength >= STRENGTH.tag ? 'tag' : undefined
 }
 
 /**
- * The strongest action the mode allows for this verdict. `reject` needs the reject
- * threshold; `defer` (4xx) is for a brand notice whose authentication hit a DNS
- * failure, when the mode could otherwise hold or refuse it and the admin wants that.
+ * The strongest action the mode allows for this verdict, or the one the From domain's
+ * DMARC policy asks for (`[dmarc] enforce`, dmarcAction), whichever is stronger. `reject`
+ * needs the reject threshold; `defer` (4xx) is for a brand notice whose authentication
+ * hit a DNS failure, when the mode could otherwise hold or refuse it and the admin wants that.
  */
-export function actionFor(input: ActionInput, actions: ActionSettings, thresholds: Thresholds): Action {
+export function actionFor(input: ActionInput, actions: ActionSettings, thresholds: Thresholds, dmarc?: DmarcSettings): Action {
+  const byVerdict = verdictAction(input, actions, thresholds)
+  const byPolicy = dmarcAction(input.dmarc, dmarc, actions.mode)
+  return byPolicy && ACTION_RANK[byPolicy] > ACTION_RANK[byVerdict] ? byPolicy : byVerdict
+}
+
+function verdictAction(input: ActionInput, actions: ActionSettings, thresholds: Thresholds): Action {
   const allowed = STRENGTH[actions.mode]
   if (input.verdict === 'error' || input.verdict === 'none' || allowed === 0) return 'accept'
   if (input.verdict === 'spoofed') {

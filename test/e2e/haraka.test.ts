@@ -590,3 +590,24 @@ t.test('an invalid admin shop-notice.ini: Haraka refuses to start, naming the fi
   t.match(err?.message, /config\/shop-notice\.ini: \[thresholds\] spoofed: expected a number, got "oops"/, 'the file, the key and what is wrong')
   t.notMatch(err?.message, /Listening on/, 'it never listened')
 })
+
+t.test('a malformed line in the admin shop-notice.ini: Haraka refuses to start, naming the file and the line', async (t) => {
+  const ini = `${installedIni(dns.port, 'quarantine')}\n[actions]\nmode: reject\n`
+  const line = ini.split('\n').indexOf('mode: reject') + 1
+  const err = await startHaraka({
+    layout: 'installed',
+    dnsPort: dns.port,
+    startTimeoutMs: 10_000,
+    config: { 'shop-notice.ini': ini, 'shop-notice.retailers.yaml': RETAILERS_OVERRIDE },
+  }).then(
+    async (h) => {
+      await h.stop()
+      return undefined
+    },
+    (e: Error) => e,
+  )
+  t.ok(err, 'Haraka did not start')
+  t.match(err?.message, /exited before listening/, 'it exited, rather than hanging')
+  t.match(err?.message, new RegExp(`config/shop-notice\\.ini: line ${line}: not a section, key=value, comment or blank line: "mode: reject"`), 'the file and the line')
+  t.notMatch(err?.message, /Listening on/, 'it never listened')
+})

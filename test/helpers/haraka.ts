@@ -205,7 +205,7 @@ export async function startHaraka(opts: HarakaOptions): Promise<Haraka> {
     spawned.stderr!.setEncoding('utf8')
 
     const port = await new Promise<number>((resolve, reject) => {
-      const timeoutMs = opts.startTimeoutMs ?? 15_000
+      const timeoutMs = opts.startTimeoutMs ?? 60_000
       const timer = setTimeout(() => done(new Error(`Haraka did not listen within ${timeoutMs} ms`)), timeoutMs)
       const onData = (chunk: string): void => {
         out += chunk

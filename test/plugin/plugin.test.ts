@@ -25,6 +25,9 @@ t.before(async () => {
     'testshop.jp': { txt: ['v=spf1 ip4:192.0.2.10 -all'], a: ['192.0.2.10'] },
     '_dmarc.testshop.jp': { txt: ['v=DMARC1; p=reject'] },
     'client.example': { a: ['203.0.113.5'] },
+    // a domain of no brand that publishes p=reject ([dmarc] enforce)
+    'home.example': { txt: ['v=spf1 ip4:192.0.2.20 -all'] },
+    '_dmarc.home.example': { txt: ['v=DMARC1; p=reject'] },
     'down.example': { drop: true },
     '_dmarc.down.example': { drop: true },
   })
@@ -118,6 +121,34 @@ t.test('reject mode answers 5xx at the reject threshold', async (t) => {
   t.match(r.msg, { code: 550, reply: '5.7.1 Forged notice' }, 'a DSN: 550 5.7.1')
 })
 
+const forgedPersonal = () =>
+  makeMessage({ from: mailbox('Hanako', 'hanako@home.example'), subject: 'Lunch on Friday?', body: 'Shall we meet at noon?\n' })
+
+t.test('[dmarc] enforce: personal mail forged from a p=reject domain is refused in reject mode', async (t) => {
+  const { plugin } = makePlugin(t, '[actions]\nmode=reject\n[dmarc]\nenforce=true\n')
+  const conn = connection({ mailFrom: 'hanako@home.example' })
+  const r = await run(plugin, conn, forgedPersonal())
+  t.equal(r.rc, constants.DENY)
+  t.match(r.msg, { code: 550, reply: '5.7.1 Rejected by the DMARC policy of home.example' }, 'a DSN: 550 5.7.1, saying why')
+  t.equal(conn.transaction.notes.shop_notice.verdict, 'none', 'the verdict is still none: the policy acted, not the verdict')
+  t.equal(conn.transaction.notes.shop_notice.action_by, 'dmarc(p=reject)')
+})
+
+t.test('[dmarc] enforce: held in quarantine mode; off by default', async (t) => {
+  const held = makePlugin(t, '[actions]\nmode=quarantine\n[dmarc]\nenforce=true\n').plugin
+  const conn = connection({ mailFrom: 'hanako@home.example' })
+  const r = await run(held, conn, forgedPersonal())
+  t.equal(r.rc, undefined)
+  t.equal(conn.transaction.notes.quarantine, true, 'held')
+
+  const off = makePlugin(t, '[actions]\nmode=reject\n').plugin
+  const conn2 = connection({ mailFrom: 'hanako@home.example' })
+  const r2 = await run(off, conn2, forgedPersonal())
+  t.equal(r2.rc, undefined, 'without [dmarc] enforce the policy is only a score')
+  t.notOk(conn2.transaction.notes.quarantine)
+  t.notOk(conn2.transaction.notes.shop_notice.action_by)
+})
+
 t.test('monitor mode only writes headers', async (t) => {
   const { plugin } = makePlugin(t, '[actions]\nmode=monitor\n')
   const conn = connection()
@@ -184,11 +215,14 @@ t.test('an internal failure lets the message through with verdict error', async 
 })
 
 t.test('a live reload with a broken file keeps the last good configuration', async (t) => {
-  const { plugin, rewrite } = makePlugin(t, '[actions]\nmode=tag\n')
+  const { plugin, rewrite, dir } = makePlugin(t, '[actions]\nmode=tag\n')
   const errors: string[] = []
   const infos: string[] = []
+  const warnings: string[] = []
   plugin.logerror = (msg: string) => errors.push(msg)
   plugin.loginfo = (msg: string) => infos.push(msg)
+  plugin.logwarn = (msg: string) => warnings.push(msg)
+  const file = path.join(dir, 'config', 'shop-notice.ini')
   // haraka-config watches the file and calls the reload callback when it changes
   const reloaded = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -213,6 +247,22 @@ t.test('a live reload with a broken file keeps the last good configuration', asy
   await next
   t.equal(plugin.shopNotice.settings.actions.mode, 'monitor', 'a good file is taken')
   t.match(infos.join('\n'), /configuration reloaded: mode=monitor/)
+
+  // a line haraka-config's reader skips: without a check of our own, mode would silently fall back to quarantine
+  errors.length = 0
+  next = reloaded()
+  rewrite('[actions]\nmode: reject\n')
+  await next
+  t.equal(plugin.shopNotice.settings.actions.mode, 'monitor', 'a malformed line: the last good configuration stays')
+  t.match(errors.join('\n'), new RegExp(`last good one stays in force: ${file.replace(/[.]/g, '\\.')}: line 8: not a section, key=value, comment or blank line: "mode: reject"`))
+
+  // an emptied file: legitimate (defaults apply), but not silent
+  next = reloaded()
+  fs.writeFileSync(file, '; emptied\n')
+  await next
+  t.equal(plugin.shopNotice.settings.actions.mode, 'quarantine', 'the package default applies')
+  t.equal(plugin.shopNotice.settings.main.authserv_id, '', 'every key the file set takes its default')
+  t.match(warnings.join('\n'), new RegExp(`${file.replace(/[.]/g, '\\.')}: has no settings any more \\(it had 5\\): every key it set now takes its default`))
 })
 
 t.test('fragments other plugins gave core survive: merged under our id, or in core\'s own header', async (t) => {
@@ -253,4 +303,35 @@ t.test('quarantine mode without queue/quarantine in config/plugins is warned abo
 
 t.test('an invalid configuration at start-up is refused', async (t) => {
   t.throws(() => makePlugin(t, '[thresholds]\nsuspicious=20\n'), /\[thresholds\] spoofed: must be greater than suspicious/)
+})
+
+t.test('a malformed ini line at start-up is refused, naming the file and the line', async (t) => {
+  t.throws(() => makePlugin(t, '[actions]\nmode reject\n'), /shop-notice\.ini: line 8: not a section, key=value, comment or blank line: "mode reject"/)
+})
+
+t.test('an empty admin ini at start-up is legitimate: the package defaults apply, without a warning', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-plugin-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(dir, 'config'))
+  fs.writeFileSync(path.join(dir, 'config', 'shop-notice.ini'), '')
+  const plugin = fixtures.makePlugin('shop-notice', { register: false })
+  plugin.config = plugin.config.module_config(PACKAGE_ROOT, dir)
+  const warnings: string[] = []
+  plugin.logwarn = (msg: string) => warnings.push(msg)
+  plugin.load_shop_notice_config()
+  t.equal(plugin.shopNotice.settings.actions.mode, 'quarantine')
+  t.same(warnings, [])
+})
+
+t.test('an admin scores file overrides the shipped scores; a bad one is refused at start naming file and key', async (t) => {
+  const files = { 'shop-notice.scores.yaml': 'scores:\n  AUTH_NONE: 7\n' }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const { plugin } = makeFixturePlugin<any>(t, { dnsPort, ini: '[scores]\nSENDER_FREEMAIL=0\n', registry: REGISTRY, files })
+  t.equal(plugin.shopNotice.settings.scores.AUTH_NONE, 7, 'the admin\'s score')
+  t.equal(plugin.shopNotice.settings.scores.SENDER_FREEMAIL, 0, '[scores] of the ini')
+  t.equal(plugin.shopNotice.settings.scores.BRAND_NOT_AUTHENTICATED, 6, 'the shipped score of the rest')
+  t.throws(
+    () => makeFixturePlugin(t, { dnsPort, registry: REGISTRY, files: { 'shop-notice.scores.yaml': 'scores:\n  AUTH_NOEN: 7\n' } }),
+    /shop-notice\.scores\.yaml: scores\.AUTH_NOEN: unknown symbol/,
+  )
 })

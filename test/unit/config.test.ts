@@ -2,9 +2,24 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
+import YAML from 'yaml'
 
-import { ConfigError, INI_BOOLEANS, checkYamlFiles, harakaSource, isServerSpec, loadSettings, parseIni } from '../../dist/src/config/settings.js'
+import { parseScores } from '../../dist/src/config/scores.js'
+import {
+  ConfigError,
+  INI_BOOLEANS,
+  checkYamlFiles,
+  emptiedIniWarnings,
+  harakaSource,
+  isServerSpec,
+  lintIni,
+  loadSettings,
+  parseIni,
+} from '../../dist/src/config/settings.js'
 import { configFor } from '../../dist/src/config/sources.js'
+import { readMessage } from '../../dist/src/message/parse.js'
+import { applyComposites } from '../../dist/src/verdict/score.js'
+import { SYMBOLS } from '../../dist/src/verdict/symbols.js'
 
 t.test('defaults when the file is empty', async (t) => {
   const { value, warnings } = parseIni({})
@@ -121,4 +136,121 @@ t.test('a broken admin registry is refused naming that file', async (t) => {
   const file = path.join(dir, 'config', 'shop-notice.retailers.yaml')
   fs.writeFileSync(file, 'retailers:\n  bad: [\n')
   t.throws(() => loadSettings(harakaSource(configFor(dir))), { name: 'ConfigError', file })
+})
+
+const SCORES = path.resolve(__dirname, '..', '..', 'config', 'shop-notice.scores.yaml')
+const shippedScores = (): { scores: Record<string, unknown>; composites: Record<string, Record<string, unknown>> } =>
+  YAML.parse(fs.readFileSync(SCORES, 'utf8'))
+
+t.test('the shipped scores file gives every symbol of the code a score, and declares the composites', async (t) => {
+  const raw = shippedScores()
+  for (const name of Object.keys(SYMBOLS)) t.type(raw.scores[name], 'number', `${name} has a default score`)
+  const { value, warnings } = parseScores(raw, SCORES)
+  t.same(warnings, [])
+  t.equal(value.scores.BRAND_NOT_AUTHENTICATED, 6)
+  t.equal(value.composites.length, 1)
+  t.equal(value.composites[0]?.when, 'BRAND_AUTHENTICATED')
+  t.ok(value.composites[0]?.removes.includes('LINK_OFF_BRAND'))
+  t.same(parseIni({}).value.scores, value.scores, 'parseIni takes the shipped scores when given no book')
+})
+
+t.test('the scores file refuses what the code does not know, naming file and key', async (t) => {
+  const without = shippedScores()
+  delete without.scores.AUTH_NONE
+  const cases: [string, unknown, RegExp][] = [
+    ['a symbol without a score', without, /^s\.yaml: scores\.AUTH_NONE: missing: every symbol needs a score$/],
+    ['an unknown symbol', { ...shippedScores(), scores: { ...shippedScores().scores, LINK_HTPP: 1 } }, /^s\.yaml: scores\.LINK_HTPP: unknown symbol/],
+    ['a score not a number', { ...shippedScores(), scores: { ...shippedScores().scores, LINK_HTTP: 'high' } }, /^s\.yaml: scores\.LINK_HTTP: expected a number, got "high"$/],
+    [
+      'a composite removing an unknown symbol',
+      { ...shippedScores(), composites: { x: { when: 'BRAND_AUTHENTICATED', removes: ['LINK_HTTP', 'LINK_NOPE'] } } },
+      /^s\.yaml: composites\.x\.removes\[1\]: expected a symbol name .*got "LINK_NOPE"$/,
+    ],
+    ['a composite of an unknown symbol', { ...shippedScores(), composites: { x: { when: 'NOPE', removes: [] } } }, /^s\.yaml: composites\.x\.when: expected a symbol name/],
+    ['a composite removing itself', { ...shippedScores(), composites: { x: { when: 'LINK_HTTP', removes: ['LINK_HTTP'] } } }, /composites\.x\.removes: LINK_HTTP cannot remove itself/],
+    ['an empty file', {}, /^s\.yaml: scores: missing: the file is empty/],
+  ]
+  for (const [name, raw, re] of cases) t.throws(() => parseScores(raw, 's.yaml'), re, name)
+})
+
+t.test('an admin scores file merges over the shipped one key by key; [scores] of the ini wins over both', async (t) => {
+  const dir = tmpDir(t)
+  fs.mkdirSync(path.join(dir, 'config'))
+  fs.writeFileSync(path.join(dir, 'config', 'shop-notice.scores.yaml'), 'scores:\n  AUTH_NONE: 3\n  LINK_HTTP: 5\ncomposites:\n  brand_authenticated:\n    removes: [LINK_HTTP]\n')
+  fs.writeFileSync(path.join(dir, 'config', 'shop-notice.ini'), '[scores]\nLINK_HTTP=0.5\n')
+  const { value, warnings } = loadSettings(harakaSource(configFor(dir)))
+  t.same(warnings, [])
+  t.equal(value.scores.AUTH_NONE, 3, 'the admin file')
+  t.equal(value.scores.LINK_HTTP, 0.5, 'the ini wins')
+  t.equal(value.scores.BRAND_NOT_AUTHENTICATED, 6, 'the rest keep the shipped score')
+  t.same(value.composites, [{ name: 'brand_authenticated', when: 'BRAND_AUTHENTICATED', removes: ['LINK_HTTP'], why: shippedScores().composites.brand_authenticated?.why }], 'removes replaced whole, the rest kept')
+
+  // haraka-config caches a file it read: each case in a folder of its own
+  const folder = (scores: string): string => {
+    const d = tmpDir(t)
+    fs.mkdirSync(path.join(d, 'config'))
+    fs.writeFileSync(path.join(d, 'config', 'shop-notice.scores.yaml'), scores)
+    return d
+  }
+  const off = folder('composites:\n  brand_authenticated:\n    removes: []\n')
+  t.same(loadSettings(harakaSource(configFor(off))).value.composites, [], '`removes: []` turns a composite off')
+
+  const typo = folder('scores:\n  BRAND_NOT_AUTHENTICATD: 9\n')
+  const file = path.join(typo, 'config', 'shop-notice.scores.yaml')
+  t.throws(() => loadSettings(harakaSource(configFor(typo))), { name: 'ConfigError', file, key: 'scores.BRAND_NOT_AUTHENTICATD' })
+})
+
+t.test('composites, as declared, remove the weight of what they name', async (t) => {
+  const hits = [
+    { symbol: 'BRAND_AUTHENTICATED' as const, options: [] },
+    { symbol: 'LINK_HTTP' as const, options: [] },
+    { symbol: 'AUTH_NONE' as const, options: [] },
+  ]
+  const composites = [{ name: 'x', when: 'BRAND_AUTHENTICATED' as const, removes: ['LINK_HTTP' as const], why: '' }]
+  t.same(applyComposites(hits, composites).map((h) => [h.symbol, h.options]), [['BRAND_AUTHENTICATED', ['removed=LINK_HTTP']], ['AUTH_NONE', []]])
+  t.same(applyComposites(hits, []), hits, 'no composites: nothing removed')
+})
+
+t.test('lintIni refuses a line that is neither section, key=value, comment nor blank, naming file and line', async (t) => {
+  t.equal(lintIni('; c\n# c\n\n[actions]\nmode=tag\nsubject_prefix = [x] \\\n  more\nflag\n', 'f.ini'), 3, 'key=value, continued and bare keys count')
+  t.equal(lintIni('; only comments\n\n', 'f.ini'), 0)
+  t.throws(() => lintIni('[actions]\nmode: reject\n', 'f.ini'), /^f\.ini: line 2: not a section, key=value, comment or blank line: "mode: reject" \(write key=value\)$/)
+  t.throws(() => lintIni('[actions]\nsubject prefix=x\n', 'f.ini'), /^f\.ini: line 2: /, 'a key of two words')
+  t.throws(() => lintIni('[actions]\nmode reject\n', 'f.ini'), /^f\.ini: line 2: .*"mode reject"/, 'no =')
+  t.throws(() => lintIni('[a]\r\nx=1\r\nthis is prose\r\n', 'f.ini'), /^f\.ini: line 3: .*"this is prose"/, 'CRLF lines counted')
+  t.throws(() => lintIni('[a]\nx=1 \\\nsecond\ny: 2\n', 'f.ini'), /^f\.ini: line 4: /, 'continued lines counted')
+})
+
+t.test('a malformed line in the admin ini is refused by loadSettings, naming that file', async (t) => {
+  const dir = tmpDir(t)
+  fs.mkdirSync(path.join(dir, 'config'))
+  const file = path.join(dir, 'config', 'shop-notice.ini')
+  fs.writeFileSync(file, '[actions]\nmode: reject\n')
+  t.throws(() => loadSettings(harakaSource(configFor(dir))), { name: 'ConfigError', file, key: 'line 2' })
+  fs.writeFileSync(file, '')
+  const loaded = loadSettings(harakaSource(configFor(dir)))
+  t.equal(loaded.value.actions.mode, 'quarantine', 'an empty admin file: the package defaults')
+  t.equal(loaded.iniLines[file], 0)
+})
+
+t.test('emptiedIniWarnings: a file that had settings and has none, or is gone', async (t) => {
+  t.same(emptiedIniWarnings({ a: 3, b: 0 }, { a: 3, b: 0 }), [])
+  t.same(emptiedIniWarnings({}, { a: 0 }), [], 'empty from the start: legitimate')
+  t.match(emptiedIniWarnings({ a: 3 }, { a: 0 }), [/^a: has no settings any more \(it had 3\): every key it set now takes its default/])
+  t.match(emptiedIniWarnings({ a: 3 }, {}), [/^a: is gone \(it had 3\)/])
+})
+
+t.test('[limits] max_links and max_mime_parts bound what a message has read', async (t) => {
+  const d = parseIni({}).value.limits
+  t.equal(d.max_links, 200)
+  t.equal(d.max_mime_parts, 1000)
+  t.throws(() => parseIni({ limits: { max_links: 0 } }), /\[limits\] max_links: expected a positive integer, got 0/)
+  const body = Array.from({ length: 10 }, (_, i) => `https://shop${i}.example/x`).join('\n')
+  const raw = Buffer.from(`From: a@b.example\r\nTo: c@d.example\r\nSubject: x\r\n\r\n${body}\r\n`)
+  t.equal((await readMessage(raw, 1 << 20)).links.length, 10)
+  t.equal((await readMessage(raw, 1 << 20, { maxLinks: 3 })).links.length, 3)
+  const parts = Array.from({ length: 5 }, (_, i) => `--b\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`).join('')
+  const multi = Buffer.from(`From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts}--b--\r\n`)
+  t.equal((await readMessage(multi, 1 << 20)).tooManyParts, false)
+  t.equal((await readMessage(multi, 1 << 20, { maxParts: 2 })).tooManyParts, true)
 })

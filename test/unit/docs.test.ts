@@ -1,18 +1,25 @@
 /** The documentation names every signal with its default score, and every configuration key. */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import YAML from 'yaml'
 
 import { INI_SCHEMA } from '../../dist/src/config/settings.js'
-import { SYMBOLS } from '../../dist/src/verdict/symbols.js'
+import { shippedScoreBook } from '../../dist/src/config/scores.js'
+import { SYMBOLS, type SymbolName } from '../../dist/src/verdict/symbols.js'
 
-const doc = (name: string): string => fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', name), 'utf8')
+const ROOT = path.resolve(__dirname, '..', '..')
+const doc = (name: string): string => fs.readFileSync(path.join(ROOT, 'docs', name), 'utf8')
 
-t.test('docs/signals.md lists every symbol with its group and default score', async (t) => {
+t.test('docs/signals.md holds the table scripts/signals-table.mts prints, every symbol with its group and default score', async (t) => {
   const signals = doc('signals.md')
+  const table = execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'signals-table.mts')], { cwd: ROOT, encoding: 'utf8' })
+  const between = /<!-- signals table: generated -->\n([\s\S]*?)<!-- end of generated table -->/.exec(signals)?.[1]
+  t.equal(between, table, 'the generated table, as printed (run the script and paste its output)')
+  const { scores } = shippedScoreBook()
   for (const [name, def] of Object.entries(SYMBOLS)) {
-    t.ok(signals.includes(`| \`${name}\` | ${def.group} | ${def.score} |`), name)
+    t.ok(signals.includes(`| \`${name}\` | ${def.group} | ${scores[name as SymbolName]} |`), name)
   }
 })
 

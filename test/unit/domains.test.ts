@@ -4,9 +4,9 @@ import t from 'tap'
 import { DomainIndex, editDistance, isMixedScript, skeleton } from '../../dist/src/knowledge/domains.js'
 import { extractLinks } from '../../dist/src/message/parse.js'
 import { parseRegistry } from '../../dist/src/knowledge/registry.js'
-import { TEST_LISTS, TEST_RETAILERS } from '../helpers/settings'
+import { TEST_LISTS, TEST_RETAILERS, shippedPhrases } from '../helpers/settings'
 
-const index = new DomainIndex(parseRegistry({ retailers: TEST_RETAILERS, ...TEST_LISTS }, 'test').value)
+const index = new DomainIndex(parseRegistry({ retailers: TEST_RETAILERS, ...TEST_LISTS }, 'test').value, shippedPhrases().generic_words)
 
 t.test('skeleton and edit distance', async (t) => {
   t.equal(skeleton('amaz0n'), skeleton('amazon'), '0 and o')

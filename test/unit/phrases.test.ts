@@ -66,10 +66,46 @@ t.test('invalid phrase books are refused with the file and the key', async (t) =
   bad((r) => (r.simplified_chinese = '确a'), /^simplified_chinese$/)
   bad((r) => delete r.callback, /^callback$/)
   bad((r) => (r.callback.en = 'call us'), /^callback\.en$/)
+  bad((r) => delete r.card_data.negations, /^card_data\.negations$/)
+  bad((r) => (r.card_data.negation_gap = 0), /^card_data\.negation_gap$/)
+  bad((r) => (r.card_data.conditions.en = []), /^card_data\.conditions\.en$/)
+  bad((r) => delete r.details.currency, /^details\.currency$/)
+  bad((r) => (r.details.currency.after = []), /^details\.currency\.after$/)
+  bad((r) => delete r.attachments, /^attachments$/)
+  bad((r) => (r.attachments.risky_extensions = ['exe', 'a b']), /^attachments\.risky_extensions\[1\]$/)
+  bad((r) => (r.attachments.risky_types = ['text/html', 'html']), /^attachments\.risky_types\[1\]$/)
+  bad((r) => (r.attachments.document_types = []), /^attachments\.document_types$/)
+  bad((r) => (r.generic_words = ['card', 'カード']), /^generic_words\[1\]$/)
   refused(t, () => parsePhrases(undefined, 'phrases.yaml'), /^kinds$/)
   const extra = shipped()
   extra.colour = 'blue'
   t.match(parsePhrases(extra, 'p.yaml').warnings, [/p\.yaml: colour: unknown key/])
+})
+
+t.test('data out of code: currencies, attachment types and generic words as the admin writes them', async (t) => {
+  const raw = shipped()
+  raw.details.currency = { before: ['CHF'], after: ['francs'] }
+  raw.attachments.risky_extensions = ['.EXE', 'iso']
+  raw.attachments.risky_types = ['Application/X-Foo']
+  raw.generic_words = ['Card', 'shop']
+  const { value } = parsePhrases(raw, 'p.yaml')
+  t.ok(value.details.amount.test('Total: CHF 12.50'), 'a currency before the number')
+  t.ok(value.details.amount.test('Total: 12 francs'), 'a currency after it')
+  t.notOk(value.details.amount.test('Total: $12.50'), 'the admin\'s list replaces the shipped one')
+  t.same([...value.attachments.risky_extensions], ['exe', 'iso'], 'extensions without dot, lower case')
+  t.same(value.attachments.risky_types, ['application/x-foo'], 'types lower case')
+  t.same([...value.generic_words], ['card', 'shop'], 'generic words lower case')
+  const shippedBook = parsePhrases(shipped(), 'p.yaml').value
+  for (const [text, amount] of [
+    ['ご請求額: ￥3,980', true],
+    ['合計 1,000円', true],
+    ['Total $12.34', true],
+    ['USD 12', true],
+    ['12.50 EUR', true],
+    ['Order 12345', false],
+  ] as const) {
+    t.equal(shippedBook.details.amount.test(text.normalize('NFKC')), amount, `amount in ${JSON.stringify(text)}: ${amount}`)
+  }
 })
 
 t.test('normaliseText: NFKC, case, kana, spaces, decorations and invisibles', async (t) => {
