@@ -8,7 +8,7 @@ import { type AuthFacts, type SmtpContext, UNAVAILABLE, authenticateMessage } fr
 import { trustedAuthResults } from './auth/results.js'
 import { relayTrusted } from './auth/trust.js'
 import type { Settings } from './config/settings.js'
-import { claimAwaitsDns, detect } from './detect/index.js'
+import { type MemorySubject, type RecipientMemory, claimAwaitsDns, detect, memoryHits, memorySubject } from './detect/index.js'
 import { type MessageFacts, readMessage } from './message/parse.js'
 import type { ResolveFn } from './auth/resolver.js'
 import type { Hit } from './verdict/symbols.js'
@@ -28,6 +28,12 @@ export interface ScanOptions {
    * trusted_relays`; absent, those of the message's own header are read.
    */
   readonly receivedAuthResults?: readonly string[]
+  /**
+   * What the relay remembers (the plugin's state store, docs/store.md): asked once for an
+   * authenticated notice, answering per recipient. It must never reject and must answer
+   * within its own timeout. Absent (`shop-notice scan`): nothing remembered, no memory signal.
+   */
+  readonly memory?: (subject: MemorySubject) => Promise<readonly RecipientMemory[]>
 }
 
 export interface ScanResult {
@@ -40,8 +46,13 @@ export interface ScanResult {
   /** a registered brand's claim could not be checked because DNS failed for now */
   readonly dnsTempfail: boolean
   readonly error?: string
-  /** wall-clock milliseconds spent in each step */
-  readonly timings: { readonly auth: number; readonly parse: number; readonly detect: number }
+  /**
+   * An authenticated notice, as the store knows it: the plugin teaches the store this after
+   * the verdict, when the verdict is `verified` or `notice` (never a flagged one).
+   */
+  readonly memory?: MemorySubject
+  /** wall-clock milliseconds spent in each step; `store`: waiting for the memory, when it was asked */
+  readonly timings: { readonly auth: number; readonly parse: number; readonly detect: number; readonly store?: number }
 }
 
 const since = (t0: number): number => Math.round((performance.now() - t0) * 1000) / 1000
@@ -55,7 +66,7 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
 export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Promise<ScanResult> {
   const { settings } = opts
   let auth: AuthFacts = UNAVAILABLE
-  const timings = { auth: 0, parse: 0, detect: 0 }
+  const timings: { auth: number; parse: number; detect: number; store?: number } = { auth: 0, parse: 0, detect: 0 }
   try {
     const dkimLimits = { maxSignatures: settings.limits.max_dkim_signatures, maxAuthBytes: settings.limits.max_auth_bytes }
     const parsing = timed(() => readMessage(raw, settings.limits.max_scan_bytes, { maxLinks: settings.limits.max_links, maxParts: settings.limits.max_mime_parts }))
@@ -78,8 +89,18 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
     timings.auth = authMs
 
     const t0 = performance.now()
-    const result = decide(facts, auth, settings, ctx.sender, opts.now ?? new Date())
+    const found = detect(facts, auth, settings, ctx.sender, opts.now ?? new Date())
+    const subject = memorySubject(found.context, found.hits)
     timings.detect = since(t0)
+    let remembered: readonly RecipientMemory[] = []
+    if (subject && opts.memory) {
+      const t1 = performance.now()
+      remembered = await opts.memory(subject).catch(() => [])
+      timings.store = since(t1)
+    }
+    const t2 = performance.now()
+    const result = conclude(facts, settings, found, subject, remembered)
+    timings.detect += since(t2)
     return { ...result, auth, timings }
   } catch (err) {
     return { ...errorResult(err, auth), timings }
@@ -99,16 +120,33 @@ export function errorResult(err: unknown, auth: AuthFacts = UNAVAILABLE): ScanRe
   }
 }
 
-/** Detect, then verdict: the detectors and the scorer over parsed facts. Pure. */
+/**
+ * Detect, then verdict: the detectors and the scorer over parsed facts. Pure. `memory`: what
+ * the store answered per recipient, when the caller asked it already (scan() asks between
+ * the two steps).
+ */
 export function decide(
   facts: MessageFacts,
   auth: AuthFacts,
   settings: Settings,
   envelopeFrom?: string,
   now?: Date,
+  memory: readonly RecipientMemory[] = [],
 ): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
-  const { context, hits: found } = detect(facts, auth, settings, envelopeFrom, now)
+  const found = detect(facts, auth, settings, envelopeFrom, now)
+  return conclude(facts, settings, found, memorySubject(found.context, found.hits), memory)
+}
+
+/** The memory's hits, composites, score and verdict over what the detectors found. */
+function conclude(
+  facts: MessageFacts,
+  settings: Settings,
+  { context, hits: found }: ReturnType<typeof detect>,
+  subject: MemorySubject | undefined,
+  memory: readonly RecipientMemory[],
+): Omit<ScanResult, 'auth' | 'timings' | 'error'> {
   const { kind, claim, fromDomain, fromAuth, isNotice } = context
+  if (subject) found.push(...memoryHits(subject, memory))
   if (facts.truncated) {
     found.push({ symbol: 'SCAN_TRUNCATED', options: [facts.tooManyParts ? `mime_parts>${settings.limits.max_mime_parts}` : String(settings.limits.max_scan_bytes)] })
   }
@@ -122,5 +160,6 @@ export function decide(
     score,
     hits,
     dnsTempfail: isNotice && claimAwaitsDns(claim, fromDomain, fromAuth, settings.domains),
+    ...(subject ? { memory: subject } : {}),
   }
 }

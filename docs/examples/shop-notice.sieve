@@ -5,6 +5,11 @@
 #   suspicious  -> Junk
 #   verified    -> the inbox, marked $VerifiedNotice (a mail client or webmail
 #                  can show a "verified notice" badge for it)
+#   verified or notice that may be someone else's -> also marked $CheckNotice:
+#                  its greeting names a person this mailbox's earlier notices
+#                  never named (NOTICE_OTHER_ADDRESSEE), or it is the shop's
+#                  first notice here and carries a postal address or phone
+#                  number (NOTICE_FIRST_CONTACT with NOTICE_PERSONAL_DATA)
 #   none, notice, error, or no header -> the inbox, untouched
 #   released by an admin (X-Shop-Notice-Released) -> the inbox, whatever
 #                  verdict it was held with (docs/operations.md)
@@ -43,4 +48,17 @@ if header :matches "X-Shop-Notice" ["suspicious", "suspicious;*"] {
 if allof (header :matches "X-Shop-Notice" ["verified", "verified;*"],
           not header :matches "X-Shop-Notice" ["none", "none;*", "notice", "notice;*", "error", "error;*"]) {
     addflag "$VerifiedNotice";
+}
+
+# A genuine notice that may not be yours (someone mistyped their address at the
+# shop): flag it for a look. If it is someone else's, tell the shop, giving its
+# Message-ID and date, not the personal data it carries (docs/clients.md).
+if allof (header :matches "X-Shop-Notice" ["verified;*", "notice;*"],
+          anyof (header :matches "X-Shop-Notice" ["*=NOTICE_OTHER_ADDRESSEE", "*=NOTICE_OTHER_ADDRESSEE,*",
+                                                  "*,NOTICE_OTHER_ADDRESSEE", "*,NOTICE_OTHER_ADDRESSEE,*"],
+                 allof (header :matches "X-Shop-Notice" ["*=NOTICE_FIRST_CONTACT", "*=NOTICE_FIRST_CONTACT,*",
+                                                         "*,NOTICE_FIRST_CONTACT", "*,NOTICE_FIRST_CONTACT,*"],
+                        header :matches "X-Shop-Notice" ["*=NOTICE_PERSONAL_DATA", "*=NOTICE_PERSONAL_DATA,*",
+                                                         "*,NOTICE_PERSONAL_DATA", "*,NOTICE_PERSONAL_DATA,*"]))) {
+    addflag "$CheckNotice";
 }

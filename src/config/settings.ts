@@ -12,6 +12,8 @@ import YAML from 'yaml'
 import { ConfigError } from '../shared/errors.js'
 import { parseCidr } from '../auth/trust.js'
 import { type DomainPolicy, POLICY_PREFIX, parsePolicies } from './policy.js'
+import { parseStoreConfig } from '../store/config.js'
+import type { StoreConfig } from '../store/types.js'
 import { DomainIndex } from '../knowledge/domains.js'
 import { type PhraseBook, parsePhrases } from '../knowledge/phrases.js'
 import { type Registry, parseRegistry } from '../knowledge/registry.js'
@@ -67,6 +69,8 @@ export interface Settings {
   /** where `shop-notice quarantine release` sends a released message */
   readonly quarantine: { readonly release_host: string; readonly release_port: number; readonly release_timeout_ms: number }
   readonly metrics: { readonly enabled: boolean; readonly listen: string; readonly allow_remote: boolean }
+  /** `[store]` and `[redis]`: the state store (docs/store.md), validated by store/config.ts */
+  readonly store: StoreConfig
   /** `[dmarc] enforce`: honour the From domain's published DMARC policy for all mail (verdict/score.ts dmarcAction) */
   readonly dmarc: DmarcSettings
   readonly registry: Registry
@@ -127,6 +131,21 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     enabled: { kind: 'bool', default: false },
     listen: { kind: 'listen', default: '127.0.0.1:9464' },
     allow_remote: { kind: 'bool', default: false },
+  },
+  // the state store (docs/store.md); store/config.ts parseStoreConfig validates these further
+  store: {
+    backend: { kind: 'string', default: 'sqlite' },
+    path: { kind: 'string', default: 'var/shop-notice.sqlite' },
+    retention_days: { kind: 'count', default: 400 },
+    max_entries: { kind: 'count', default: 1_000_000 },
+    timeout_ms: { kind: 'count', default: 200 },
+  },
+  redis: {
+    host: { kind: 'host', default: '127.0.0.1' },
+    port: { kind: 'port', default: 6379 },
+    db: { kind: 'string', default: '0' },
+    username: { kind: 'string', default: '' },
+    password: { kind: 'string', default: '' },
   },
   dmarc: { enforce: { kind: 'bool', default: false } },
 }
@@ -298,7 +317,11 @@ export function parseIni(raw: unknown, file = INI_FILE, book: ScoreBook = shippe
     )
   }
 
-  return { value: { ...(out as unknown as Omit<IniSettings, 'scores' | 'composites' | 'policies'>), policies, scores, composites: book.composites }, warnings }
+  // unknown keys of [store] and [redis] were reported above
+  const store = parseStoreConfig({ store: out.store, redis: out.redis }, file).value
+  delete out.redis
+
+  return { value: { ...(out as unknown as Omit<IniSettings, 'scores' | 'composites' | 'policies' | 'store'>), policies, store, scores, composites: book.composites }, warnings }
 }
 
 /**

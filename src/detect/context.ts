@@ -9,6 +9,7 @@ import type { AuthFacts } from '../auth/authenticate.js'
 import type { DomainIndex } from '../knowledge/domains.js'
 import type { PhraseBook } from '../knowledge/phrases.js'
 import type { Registry } from '../knowledge/registry.js'
+import { type Addressee, readAddressee } from '../message/addressee.js'
 import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
 import {
@@ -52,6 +53,8 @@ export interface Context {
   readonly mentions: readonly BrandClaim[]
   /** a shop notice: its words say so, or it speaks for a brand, or imitates one's domain, or forges one's own */
   readonly isNotice: boolean
+  /** a notice's greeting names and the personal data it carries (read only for notices) */
+  readonly addressee?: Addressee
 }
 
 /** A detector family: the hits it finds in one message. Pure. */
@@ -89,5 +92,6 @@ export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowl
     imitatedBrand(looks) !== undefined ||
     ownDomainUnauthenticated(claim, fromDomain, fromAuth, domains) ||
     (claim?.via === 'from-domain' && fromAuth.result === 'pass' && mailsFrom(domains, claim.brand, fromDomain))
-  return { facts, auth, knowledge, envelopeFrom, ...(now ? { now } : {}), kind, sender, fromDomain, fromAuth, looks, ...(claim ? { claim } : {}), mentions, isNotice }
+  const addressee = isNotice ? readAddressee(facts.text) : undefined
+  return { facts, auth, knowledge, envelopeFrom, ...(now ? { now } : {}), kind, sender, fromDomain, fromAuth, looks, ...(claim ? { claim } : {}), mentions, isNotice, addressee }
 }

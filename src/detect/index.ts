@@ -14,10 +14,12 @@ import { type Context, type Detector, type Knowledge, contextOf } from './contex
 import { domainDetector } from './domain.js'
 import { incidentHits } from './incident.js'
 import { linkDetector } from './link.js'
+import { noticeDetector } from './notice.js'
 import { senderDetector } from './sender.js'
 
 export type { Context, Detector, Knowledge }
 export { claimAwaitsDns } from './claim.js'
+export { type MemorySubject, type RecipientMemory, memoryHits, memorySubject } from './notice.js'
 
 /** Every detector family, in the order their hits are listed. */
 const DETECTORS: readonly Detector[] = [
@@ -28,6 +30,7 @@ const DETECTORS: readonly Detector[] = [
   senderDetector,
   attachmentDetector,
   contentDetector,
+  noticeDetector,
 ]
 
 /**

@@ -23,7 +23,7 @@ import type { Action } from '../verdict/score.js'
 export const PREFIX = 'shop_notice_'
 const ACTIONS: readonly Action[] = ['accept', 'tag', 'quarantine', 'reject', 'defer']
 const SKIP_REASONS = ['relaying', 'private_ip'] as const
-const STEPS = ['parse', 'auth', 'detect', 'total'] as const
+const STEPS = ['parse', 'auth', 'detect', 'store', 'total'] as const
 /** Seconds: a scan is milliseconds when DNS is cached, up to the DNS budget (10 s by default) when it is not. */
 const SCAN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
@@ -79,6 +79,7 @@ export class ShopNoticeMetrics {
   readonly #duration: Histogram<'step'>
   readonly #reloads: Counter<'result'>
   readonly #incidents: Counter<'brand' | 'since'>
+  readonly #storeFailures: Counter<'backend' | 'op' | 'reason'>
 
   /** `resolverOf` gives the resolver in use now (it changes when a reload changes the DNS settings). */
   constructor(resolverOf: () => CachedResolver | undefined) {
@@ -101,7 +102,7 @@ export class ShopNoticeMetrics {
     this.#actions = new Counter({ name: `${PREFIX}actions_total`, help: 'Actions taken, by action', labelNames: ['action'], registers })
     this.#duration = new Histogram({
       name: `${PREFIX}scan_duration_seconds`,
-      help: 'Time spent per scan step: parse and auth run side by side, then detect; total is the whole hook',
+      help: 'Time spent per scan step: parse and auth run side by side, then detect; store is the wait for the state store (authenticated notices only); total is the whole hook',
       labelNames: ['step'],
       buckets: SCAN_BUCKETS,
       registers,
@@ -116,6 +117,12 @@ export class ShopNoticeMetrics {
       name: `${PREFIX}incident_hits_total`,
       help: 'Messages in the name of a brand with an incident in force (BRAND_INCIDENT, BRAND_INCIDENT_DATA_REQUEST), by brand and the incident\'s since day',
       labelNames: ['brand', 'since'],
+      registers,
+    })
+    this.#storeFailures = new Counter({
+      name: `${PREFIX}store_failures_total`,
+      help: 'State store calls that failed (the message was scanned as if nothing were remembered), by backend, operation (open, recall, learn, prune) and reason (timeout, error, unavailable)',
+      labelNames: ['backend', 'op', 'reason'],
       registers,
     })
     const dnsCounter = (name: string, help: string, pick: (t: ResolverTotals) => number): Counter =>
@@ -164,12 +171,17 @@ export class ShopNoticeMetrics {
     // a failed scan's step times say nothing about the steps: only its total counts
     if (result.verdict !== 'error') {
       for (const step of ['parse', 'auth', 'detect'] as const) this.#duration.labels(step).observe(result.timings[step] / 1000)
+      if (result.timings.store !== undefined) this.#duration.labels('store').observe(result.timings.store / 1000)
     }
     this.#duration.labels('total').observe(totalSeconds)
   }
 
   skipped(reason: (typeof SKIP_REASONS)[number]): void {
     this.#skipped.labels(reason).inc()
+  }
+
+  storeFailed(backend: string, op: string, reason: string): void {
+    this.#storeFailures.labels(backend, op, reason).inc()
   }
 
   reloaded(ok: boolean): void {

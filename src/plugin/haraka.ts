@@ -8,6 +8,7 @@ import type { ClusterCollector } from '../metrics/cluster.js'
 import type { MetricsServer } from '../metrics/server.js'
 import type { CachedResolver } from '../auth/resolver.js'
 import type { HarakaHeader } from './transaction.js'
+import type { StoreState } from './store-hooks.js'
 
 /** Haraka's hook callback; a DSN object as msg brings its own reply code and enhanced status */
 export type Next = (code?: number, msg?: string | object) => void
@@ -81,6 +82,8 @@ export interface ShopNoticePlugin {
   logerror(msg: string): void
   shopNotice?: ShopNoticeState
   shopNoticeMetrics?: MetricsState
+  /** the state store of this process (docs/store.md) */
+  shopNoticeStore?: StoreState
   load_shop_notice_config(fromWatcher?: boolean): void
   scan_message(next: Next, connection: Connection): void
   record_quarantine(next: Next, connection: Connection): void

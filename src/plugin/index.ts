@@ -16,12 +16,13 @@ import { errorResult, scan } from '../scan.js'
 import { apply } from './apply.js'
 import { type Connection, type Next, type ShopNoticePlugin, type Transaction, envelopeSender, harakaMeOf, recipientDomains } from './haraka.js'
 import { policyForRecipients } from '../config/policy.js'
-import { registerMetrics } from './metrics-hooks.js'
+import { registerMetrics, shutdown as shutdownMetrics } from './metrics-hooks.js'
 import { passReleased } from './quarantine-hooks.js'
+import { closeStore, learnFrom, memoryFor, syncStore } from './store-hooks.js'
 import { receivedAuthResults, removeForgedHeaders, transactionBytes } from './transaction.js'
 import { relayTrusted } from '../auth/trust.js'
 
-export { serve_metrics, shutdown } from './metrics-hooks.js'
+export { serve_metrics } from './metrics-hooks.js'
 export { hold_message, queue_held, record_quarantine } from './quarantine-hooks.js'
 export { refuse_cut_headers } from './guards.js'
 
@@ -38,6 +39,14 @@ export function register(this: ShopNoticePlugin): void {
   this.register_hook('queue_outbound', 'queue_held', -100)
   this.register_hook('queue_ok', 'record_quarantine')
   registerMetrics.call(this)
+  // after the metrics, so that a failure to open is counted too
+  syncStore.call(this)
+}
+
+/** Haraka calls this on shutdown: the metrics listener and the store's handle go. */
+export function shutdown(this: ShopNoticePlugin): void {
+  shutdownMetrics.call(this)
+  void closeStore.call(this)
 }
 
 /**
@@ -66,6 +75,8 @@ export function load_shop_notice_config(this: ShopNoticePlugin, fromWatcher = fa
       if (this.shopNoticeMetrics && JSON.stringify(settings.metrics) !== this.shopNoticeMetrics.started) {
         this.logwarn('[metrics] changed: the metrics listener keeps its start-up settings until Haraka restarts')
       }
+      // [store] or [redis] changed: a new handle (the old one is closed)
+      syncStore.call(this)
     }
   } catch (err) {
     if (!starting) this.shopNoticeMetrics?.metrics.reloaded(false)
@@ -138,10 +149,16 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
           now: new Date(),
           // a stream laid out otherwise: no gateway results at all, rather than ones a sender could write
           receivedAuthResults: relayed ? (received ?? []) : undefined,
+          memory: memoryFor.call(this, txn),
         },
       )
     })
     .catch((err: unknown) => errorResult(err))
+    // an authenticated notice teaches the store before the client hears the answer (bounded by [store] timeout_ms)
+    .then(async (result) => {
+      await learnFrom.call(this, txn, result)
+      return result
+    })
     .then((result) => {
       if (connection.transaction !== txn) return next() // the client went away meanwhile
       const action = apply.call(this, connection, txn, result, settings, authservId)

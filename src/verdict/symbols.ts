@@ -7,7 +7,7 @@
  */
 
 export interface SymbolDef {
-  readonly group: 'AUTH' | 'BRAND' | 'DOMAIN' | 'LINK' | 'SENDER' | 'ATTACHMENT' | 'CONTENT' | 'SCAN'
+  readonly group: 'AUTH' | 'BRAND' | 'DOMAIN' | 'LINK' | 'SENDER' | 'ATTACHMENT' | 'CONTENT' | 'NOTICE' | 'SCAN'
   readonly description: string
 }
 
@@ -220,6 +220,21 @@ export const SYMBOLS = {
     group: 'CONTENT',
     description:
       'The subject or display name hides characters to dodge filters: invisible code points (zero-width, variation selectors) outside emoji, or stray combining marks.',
+  },
+  NOTICE_FIRST_CONTACT: {
+    group: 'NOTICE',
+    description:
+      'The first authenticated notice of this brand (or, for a shop outside the registry, of this authenticated organisational domain) that the store remembers for a recipient of the message. Informational: a client may say so (docs/store.md).',
+  },
+  NOTICE_PERSONAL_DATA: {
+    group: 'NOTICE',
+    description:
+      'The notice carries a person\'s postal address or phone number where notices write their customer\'s (a shipping or billing block, next to the greeting; options say postal, phone). Informational.',
+  },
+  NOTICE_OTHER_ADDRESSEE: {
+    group: 'NOTICE',
+    description:
+      'The greeting addresses a person by a name that none of a recipient\'s earlier authenticated notices used (and it has some): a misdirected notice, as when someone mistypes their address at a shop. Informational.',
   },
   SCAN_TRUNCATED: {
     group: 'SCAN',

@@ -44,7 +44,12 @@ export interface PluginOptions {
  */
 export function makePlugin<P = FixturePlugin>(t: Test, opts: PluginOptions): { plugin: P; dir: string; rewrite(ini: string): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-plugin-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  let plugin: { shopNoticeStore?: { store: { close(): Promise<void> } } } | undefined
+  t.teardown(async () => {
+    // the state store (var/shop-notice.sqlite in this folder) is closed before its folder goes
+    await plugin?.shopNoticeStore?.store.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
   fs.mkdirSync(path.join(dir, 'config'))
   const rewrite = (ini: string): void =>
     fs.writeFileSync(
@@ -54,10 +59,11 @@ export function makePlugin<P = FixturePlugin>(t: Test, opts: PluginOptions): { p
   rewrite(opts.ini ?? '')
   if (opts.registry) fs.writeFileSync(path.join(dir, 'config', 'shop-notice.retailers.yaml'), opts.registry)
   for (const [name, text] of Object.entries(opts.files ?? {})) fs.writeFileSync(path.join(dir, 'config', name), text)
-  const plugin = fixtures.makePlugin('shop-notice', { register: false })
-  plugin.config = plugin.config.module_config(PACKAGE_ROOT, dir)
-  plugin.register()
-  return { plugin, dir, rewrite }
+  plugin = fixtures.makePlugin('shop-notice', { register: false })
+  const made = plugin as unknown as { config: { module_config(a: string, b: string): unknown }; register(): void }
+  made.config = made.config.module_config(PACKAGE_ROOT, dir) as typeof made.config
+  made.register()
+  return { plugin: plugin as unknown as P, dir, rewrite }
 }
 
 export interface FixtureConnection {

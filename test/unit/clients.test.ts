@@ -48,6 +48,10 @@ const verdictHeader = (verdict: Verdict, brand?: string): string =>
     hits: verdict === 'spoofed' ? [{ symbol: 'AUTH_DMARC_FAIL_ENFORCED' }, { symbol: 'BRAND_NOT_AUTHENTICATED' }] as never : [],
   })}`
 
+/** X-Shop-Notice of a notice with these signals, as the plugin writes it. */
+const withSignals = (verdict: Verdict, brand: string | undefined, symbols: string[]): string =>
+  `X-Shop-Notice: ${formatVerdict({ verdict, brand, kind: 'order', score: verdict === 'verified' ? -4 : 0, hits: symbols.map((symbol) => ({ symbol })) as never })}`
+
 /** X-Shop-Notice-Released as `shop-notice quarantine release` writes it (docs/operations.md). */
 const RELEASED = 'X-Shop-Notice-Released: by=alice; at=Sat, 21 Nov 2026 14:05:13 +0000; id=F92D934C-A81D-49C1-8296-6079E166B43F.1; token=6baba86b0c2f4d1e8a7b6c5d4e3f2a1b'
 
@@ -82,6 +86,41 @@ const CASES: readonly Case[] = [
     name: '"verified" beside "none": not flagged',
     headers: [verdictHeader('none'), verdictHeader('verified', 'testshop')],
     want: inbox(),
+  },
+  {
+    name: 'verified, another addressee: checked',
+    headers: [withSignals('verified', 'testshop', ['AUTH_DMARC_PASS', 'BRAND_AUTHENTICATED', 'NOTICE_OTHER_ADDRESSEE'])],
+    want: inbox('$VerifiedNotice', '$CheckNotice'),
+  },
+  {
+    name: 'verified, first contact carrying personal data: checked',
+    headers: [withSignals('verified', 'testshop', ['AUTH_DMARC_PASS', 'BRAND_AUTHENTICATED', 'NOTICE_FIRST_CONTACT', 'NOTICE_PERSONAL_DATA'])],
+    want: inbox('$VerifiedNotice', '$CheckNotice'),
+  },
+  {
+    name: 'verified, first contact alone: not checked',
+    headers: [withSignals('verified', 'testshop', ['AUTH_DMARC_PASS', 'BRAND_AUTHENTICATED', 'NOTICE_FIRST_CONTACT'])],
+    want: inbox('$VerifiedNotice'),
+  },
+  {
+    name: 'verified, personal data alone: not checked',
+    headers: [withSignals('verified', 'testshop', ['NOTICE_PERSONAL_DATA', 'BRAND_AUTHENTICATED'])],
+    want: inbox('$VerifiedNotice'),
+  },
+  {
+    name: 'a shop outside the registry (notice), another addressee first in the list: checked',
+    headers: [withSignals('notice', undefined, ['NOTICE_OTHER_ADDRESSEE', 'AUTH_DMARC_PASS'])],
+    want: inbox('$CheckNotice'),
+  },
+  {
+    name: 'spoofed with the same signals: Junk, not checked',
+    headers: [withSignals('spoofed', 'testshop', ['BRAND_NOT_AUTHENTICATED', 'NOTICE_OTHER_ADDRESSEE'])],
+    want: [{ mailbox: JUNK, flags: ['$Phishing'] }],
+  },
+  {
+    name: 'a look-alike signal name is not the signal',
+    headers: ['X-Shop-Notice: verified; brand=testshop; kind=order; score=-4; signals=BRAND_AUTHENTICATED,NOTICE_OTHER_ADDRESSEES,XNOTICE_FIRST_CONTACT,NOTICE_PERSONAL_DATA'],
+    want: inbox('$VerifiedNotice'),
   },
   { name: 'a look-alike verdict is no verdict', headers: ['X-Shop-Notice: spoofedness; brand=-'], want: inbox() },
   { name: 'a look-alike header name is not ours', headers: ['X-Shop-Notice-Copy: spoofed; brand=testshop', 'X-Old-Shop-Notice: verified'], want: inbox() },
