@@ -14,7 +14,9 @@
  *
  * Options: --messages=N --connections=C --mode=both|quarantine|reject --reject-messages=N
  * --warmup=N --rss-bound-mb=MB --heap-bound-mb=MB --nodes=N --timeout-s=S --trace-gc=1|0 (Haraka under node's
- * --trace-gc, so that the live heap after full GCs is reported beside RSS) --json=FILE.
+ * --trace-gc, so that the live heap after full GCs is reported beside RSS) --dns-faults=PCT (that share of the DNS
+ * queries answered SERVFAIL or not at all, every answer with TTL 1 s; a 451 for a brand notice whose aligned check
+ * hit DNS is then a fate of its own) --json=FILE.
  */
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -34,6 +36,8 @@ interface Options {
   readonly nodes: number
   readonly timeoutS: number
   readonly traceGc: boolean
+  /** percent of DNS queries faulted */
+  readonly dnsFaults: number
   readonly json?: string
 }
 
@@ -44,7 +48,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (!m) throw new Error(`unknown argument ${a} (options take a value: --name=value)`)
     flags.set(m[1]!, m[2]!)
   }
-  const known = ['messages', 'reject-messages', 'connections', 'mode', 'warmup', 'rss-bound-mb', 'heap-bound-mb', 'nodes', 'timeout-s', 'trace-gc', 'json']
+  const known = ['messages', 'reject-messages', 'connections', 'mode', 'warmup', 'rss-bound-mb', 'heap-bound-mb', 'nodes', 'timeout-s', 'trace-gc', 'dns-faults', 'json']
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(' ')})`)
   const num = (k: string, dflt: number, min = 0): number => {
     const v = flags.get(k)
@@ -67,6 +71,7 @@ function parseArgs(argv: readonly string[]): Options {
     nodes: num('nodes', 0),
     timeoutS: num('timeout-s', 600, 1),
     traceGc: num('trace-gc', 1) !== 0,
+    dnsFaults: Math.min(100, num('dns-faults', 0)),
     json: flags.get('json'),
   }
 }
@@ -129,6 +134,7 @@ async function main(): Promise<number> {
         traceGc: opts.traceGc,
         heapGrowthBoundMb: opts.traceGc ? opts.heapBoundMb : undefined,
         progress: (line) => out(line),
+        dnsFaults: opts.dnsFaults / 100,
       })
       reports.push(r)
       out()
@@ -158,7 +164,7 @@ async function main(): Promise<number> {
     )
   }
   out(`- whole run: ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${machine().loadavg}`)
-  out(`- delivered + quarantined + rejected = ${total.delivered + total.quarantined + total.rejected} of ${total.sent} sent`)
+  out(`- delivered + quarantined + rejected + deferred = ${total.delivered + total.quarantined + total.rejected + total.deferred} of ${total.sent} sent`)
   out(failures.length ? `\nFAILED:\n${failures.map((f) => `- ${f}`).join('\n')}` : '\nOK: every message accounted for, none lost, none duplicated, memory within its bounds')
   if (opts.json) {
     const figures = { machine: machine(), options: opts, passes: reports.map(({ raw: _raw, ...r }) => r), total, failures }

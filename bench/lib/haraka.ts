@@ -45,6 +45,8 @@ export interface BenchHaraka {
   cpuMs(): number | undefined
   /** resident memory of the master and every worker, in bytes (undefined off Linux) */
   rssBytes(): number | undefined
+  /** resident memory of each process (the master first, then its workers), by pid */
+  rssByProcess(): Map<number, number | undefined>
   /** Haraka's log so far */
   log(): string
   stop(): Promise<void>
@@ -206,6 +208,7 @@ export async function startBenchHaraka(opts: BenchHarakaOptions): Promise<BenchH
       pid,
       cpuMs: () => sum(processTree(pid).map(processCpuMs)),
       rssBytes: () => sum(processTree(pid).map(processRssBytes)),
+      rssByProcess: () => new Map(processTree(pid).map((p) => [p, processRssBytes(p)])),
       log,
       stop,
     }

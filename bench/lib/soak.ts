@@ -2,7 +2,7 @@
  * The load and soak run (`npm run soak`, test/e2e/soak.test.ts): many messages, a mix of
  * genuine, spoofed and malformed ones, at C concurrent connections through a real
  * Haraka with the plugin, chained as the repository's own config/plugins chains it
- * (shop-notice, core queue/quarantine, the Maildir delivery), and every message
+ * (shop-notice, which holds what it quarantines itself, then the Maildir delivery), and every message
  * accounted for afterwards from the files Haraka wrote.
  *
  * Every message carries a header `X-Soak-Seq: <run token>.<n>` on top, its number in
@@ -51,6 +51,14 @@ export interface Template {
 export interface SoakWorld {
   readonly dns: DnsServer
   readonly templates: readonly Template[]
+  /**
+   * DNS faults from now on: this share (0..1) of the queries, drawn with a fixed seed, is
+   * answered SERVFAIL (half of them) or not at all (the other half: the resolver times out),
+   * and every answer carries TTL 1 s so that the resolver keeps asking under load. 0: none.
+   */
+  setDnsFaults(share: number): void
+  /** the queries answered with a fault so far */
+  readonly dnsFaults: { servfail: number; dropped: number }
   close(): Promise<void>
 }
 
@@ -92,7 +100,23 @@ export async function makeWorld(size: WorldSize): Promise<SoakWorld> {
   const key = makeKey()
   const attackerKey = makeKey()
   const base = benchWorld({ dkimTxt: key.dkimTxt, clientIp: CLIENT_IP })
-  const zone: ZoneFn = (name) => (name.startsWith(SPF_FAIL) ? { txt: [['v=spf1 -all']], a: [CLIENT_IP] } : base(name))
+  const world: ZoneFn = (name) => (name.startsWith(SPF_FAIL) ? { txt: [['v=spf1 -all']], a: [CLIENT_IP] } : base(name))
+  let faultShare = 0
+  const faultRandom = rng(14)
+  const dnsFaults = { servfail: 0, dropped: 0 }
+  const zone: ZoneFn = (name) => {
+    if (!faultShare) return world(name)
+    if (faultRandom() < faultShare) {
+      if (faultRandom() < 0.5) {
+        dnsFaults.servfail++
+        return { rcode: 'SERVFAIL' }
+      }
+      dnsFaults.dropped++
+      return { fault: 'drop' }
+    }
+    const z = world(name)
+    return z && { ...z, ttl: 1 }
+  }
   const dns = await startDnsServer({ zone })
   try {
     const settings = benchSettings()
@@ -121,7 +145,15 @@ export async function makeWorld(size: WorldSize): Promise<SoakWorld> {
     for (const h of hostileMessages()) templates.push({ kind: 'malformed', variant: h.name, name: h.name, from: MALFORMED_SENDER, data: toCrlf(h.raw) })
     const generated = size.generated ? fc.sample(hostileMessage, { seed: FC_SEED, numRuns: size.generated }) : []
     generated.forEach((raw, i) => templates.push({ kind: 'malformed', variant: 'generated', name: `generated #${i} (FC_SEED=${FC_SEED})`, from: MALFORMED_SENDER, data: toCrlf(raw) }))
-    return { dns, templates, close: () => dns.close() }
+    return {
+      dns,
+      templates,
+      setDnsFaults: (share) => {
+        faultShare = share
+      },
+      dnsFaults,
+      close: () => dns.close(),
+    }
   } catch (err) {
     await dns.close()
     throw err
@@ -233,7 +265,7 @@ const filesIn = (dir: string): string[] =>
 
 export interface Store {
   readonly copies: readonly StoredCopy[]
-  /** files left in var/maildir/tmp and var/quarantine/tmp (writes that never finished) */
+  /** files left in var/maildir/tmp, var/quarantine/tmp and as `.<id>.*.tmp` in a day folder (writes that never finished) */
   readonly leftovers: readonly string[]
 }
 
@@ -254,7 +286,12 @@ export function readStore(dir: string, token: string): Store {
       ...filesIn(path.join(maildir, 'new')).map((f) => read('delivered', f)),
       ...days.flatMap((d) => filesIn(path.join(quarantine, d)).map((f) => read('quarantined', f))),
     ],
-    leftovers: [...filesIn(path.join(maildir, 'tmp')), ...filesIn(path.join(quarantine, 'tmp'))],
+    leftovers: [
+      ...filesIn(path.join(maildir, 'tmp')),
+      ...filesIn(path.join(quarantine, 'tmp')),
+      // the plugin's quarantine writer's temporary names (src/quarantine/writer.ts)
+      ...days.flatMap((d) => (fs.readdirSync(path.join(quarantine, d)).filter((f) => /^\..*\.tmp$/.test(f)).map((f) => path.join(quarantine, d, f)))),
+    ],
   }
 }
 
@@ -288,7 +325,16 @@ export interface AccountInput {
   readonly store: Store
   /** the text of the plugin's 550 ([actions] reject_message) */
   readonly rejectMessage: string
+  /**
+   * DNS faults were injected: a 4xx with the plugin's DNS text (DNS_DEFER_TEXT) is then a fate,
+   * for a message whose From is a brand's own domain (not the lookalike spoofs); any other 4xx
+   * stays a failure
+   */
+  readonly dnsFaults?: boolean
 }
+
+/** The text of the plugin's 451 for a brand notice whose aligned check hit a DNS failure (src/plugin/index.ts). */
+export const DNS_DEFER_TEXT = 'Temporary DNS failure while authenticating the sender'
 
 export interface Accounting {
   readonly total: Tally
@@ -373,16 +419,18 @@ export function account(input: AccountInput): Accounting {
       }
     } else {
       fate = o.code >= 500 ? 'rejected' : 'deferred'
-      const who = o.code >= 500 && o.text.includes(input.rejectMessage) ? 'plugin' : 'haraka'
+      const who = (o.code >= 500 && o.text.includes(input.rejectMessage)) || (o.code < 500 && o.text.includes(DNS_DEFER_TEXT)) ? 'plugin' : 'haraka'
       const key = `${o.stage} ${o.code} by ${who}: ${o.text.slice(0, 80)}`
       refusals[key] = (refusals[key] ?? 0) + 1
       if (copies.length) {
         add('keptAfterRefusal')
         problem(`stored although refused with ${o.code}`, i)
       }
-      if (fate === 'deferred') problem(`deferred: ${o.stage} ${o.code} ${o.text}`, i)
-      if (t.kind === 'genuine') problem(`genuine notice refused: ${o.code} ${o.text}`, i)
-      if (who === 'plugin' && input.mode !== 'reject') problem('rejected by the plugin outside mode=reject', i)
+      // deferred is a fate only under DNS faults, by the plugin, for a notice whose From is a brand's own domain
+      const dnsDefer = fate === 'deferred' && !!input.dnsFaults && o.stage === 'end of DATA' && o.text.includes(DNS_DEFER_TEXT) && t.variant !== 'lookalike'
+      if (fate === 'deferred' && !dnsDefer) problem(`deferred: ${o.stage} ${o.code} ${o.text}`, i)
+      if (t.kind === 'genuine' && !dnsDefer) problem(`genuine notice refused: ${o.code} ${o.text}`, i)
+      if (who === 'plugin' && o.code >= 500 && input.mode !== 'reject') problem('rejected by the plugin outside mode=reject', i)
     }
     add(fate)
 
@@ -405,8 +453,8 @@ export function account(input: AccountInput): Accounting {
     }
   }
   for (const [what, list] of problems) failures.push(`${what}: ${list.length} message(s), numbers ${some(list)}`)
-  if (total.delivered + total.quarantined + total.rejected !== total.sent) {
-    failures.push(`delivered ${total.delivered} + quarantined ${total.quarantined} + rejected ${total.rejected} != sent ${total.sent}`)
+  if (total.delivered + total.quarantined + total.rejected + total.deferred !== total.sent) {
+    failures.push(`delivered ${total.delivered} + quarantined ${total.quarantined} + rejected ${total.rejected} + deferred ${total.deferred} != sent ${total.sent}`)
   }
   return { total, byKind, verdicts, refusals, bodies: { ...bodies, differing: [...bodies.differing].sort() }, failures }
 }
@@ -429,6 +477,8 @@ export interface PassOptions {
   readonly heapGrowthBoundMb?: number
   /** a line now and then */
   readonly progress?: (line: string) => void
+  /** the share (0..1) of DNS queries answered SERVFAIL or not at all (SoakWorld.setDnsFaults); 0: none */
+  readonly dnsFaults?: number
 }
 
 export interface PassReport {
@@ -442,7 +492,11 @@ export interface PassReport {
   readonly timedOut: boolean
   readonly loadErrors: readonly string[]
   readonly rss: { readonly warmup?: number; readonly half?: number; readonly end?: number; readonly peak?: number; readonly warmupAt: number; readonly boundBytes?: number }
+  /** with workers: each process's RSS after warm-up and at the end (master first), reported, not checked */
+  readonly rssByProcess?: readonly { readonly pid: number; readonly warmup?: number; readonly end?: number }[]
   readonly dnsQueries: number
+  /** the share of DNS queries faulted, and how many were answered SERVFAIL / not at all */
+  readonly dnsFaults: { readonly share: number; readonly servfail: number; readonly dropped: number }
   /** with traceGc: V8's heap after the last full GC (Mark-Compact) before warm-up and before the end, in MB, and how many there were */
   readonly heap?: { readonly warmupMb?: number; readonly endMb?: number; readonly fullGcs: number; readonly maxCommittedMb?: number; readonly boundMb?: number }
   /** what the plugin logged: verdict lines by action, internal errors, DNS-GUARD lines */
@@ -494,6 +548,8 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
   const logFile = path.join(h.dir, 'haraka.log')
   const logSize = (): number => (fs.existsSync(logFile) ? fs.statSync(logFile).size : 0)
   const progress = opts.progress ?? ((): void => undefined)
+  const faults0 = { ...world.dnsFaults }
+  world.setDnsFaults(opts.dnsFaults ?? 0)
   try {
     const q0 = world.dns.stats.queries
     const outcomes: (MessageOutcome | undefined)[] = new Array(opts.messages).fill(undefined)
@@ -506,6 +562,7 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
     const warmupAt = Math.min(opts.warmup, opts.messages)
     const half = Math.floor((warmupAt + opts.messages) / 2)
     let logAtWarmup = 0
+    let byProcessAtWarmup = new Map<number, number | undefined>()
     let done = 0
     const every = Math.max(1, Math.round(opts.messages / 10))
     const started = performance.now()
@@ -527,6 +584,7 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
           done++
           if (done === warmupAt) {
             rss.warmup = sample()
+            byProcessAtWarmup = h.rssByProcess()
             logAtWarmup = logSize()
           }
           if (done === half) rss.half = sample()
@@ -537,17 +595,21 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
       clearInterval(sampler)
     }
     rss.end = sample()
+    const byProcessAtEnd = h.rssByProcess()
     await h.stop()
     // latin1: one character a byte, so that positions are offsets in the file
     const logText = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'latin1') : ''
     const store = readStore(h.dir, token)
-    const accounting = account({ mode: opts.mode, templates: world.templates, plan: order, token, outcomes, store, rejectMessage })
+    const accounting = account({ mode: opts.mode, templates: world.templates, plan: order, token, outcomes, store, rejectMessage, dnsFaults: !!opts.dnsFaults })
 
     const byAction: Record<string, number> = {}
     let verdictLines = 0
-    for (const m of logText.matchAll(/\[shop-notice\] verdict=\S+ .*? action=(\w+)/g)) {
+    const badDefers: string[] = []
+    for (const m of logText.matchAll(/\[shop-notice\] verdict=\S+ brand=(\S+) .*? signals=(\S+) action=(\w+)/g)) {
       verdictLines++
-      byAction[m[1]!] = (byAction[m[1]!] ?? 0) + 1
+      byAction[m[3]!] = (byAction[m[3]!] ?? 0) + 1
+      // a deferral is for a brand notice whose aligned check hit DNS: AUTH_DNS_TEMPFAIL is set only then
+      if (m[3] === 'defer' && (m[1] === '-' || !m[2]!.split(',').includes('AUTH_DNS_TEMPFAIL'))) badDefers.push(`brand=${m[1]} signals=${m[2]}`)
     }
     let heap: PassReport['heap']
     if (opts.traceGc) {
@@ -573,13 +635,21 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
     if (result.errors.length) failures.push(`connections failed: ${some(result.errors)}`)
     if (internalErrors) failures.push(`the plugin logged ${internalErrors} internal error(s) or verdict=error`)
     if (dnsGuard) failures.push(`DNS left loopback (${dnsGuard} DNS-GUARD lines)`)
+    if (badDefers.length) failures.push(`the plugin deferred ${badDefers.length} message(s) without a brand or an aligned DNS failure: ${some(badDefers)}`)
+    const pluginDefers = Object.entries(accounting.refusals)
+      .filter(([k]) => k.includes(DNS_DEFER_TEXT))
+      .reduce((s, [, v]) => s + v, 0)
+    if ((byAction.defer ?? 0) !== pluginDefers) failures.push(`the plugin logged action=defer ${byAction.defer ?? 0} times, clients heard its 451 ${pluginDefers} times`)
     // one verdict for every message that reached data_post: all but those Haraka itself refused at the end of DATA
     const coreRefused = Object.entries(accounting.refusals)
       .filter(([k]) => k.includes(' by haraka'))
       .reduce((s, [, v]) => s + v, 0)
     if (verdictLines !== accounting.total.sent - coreRefused) failures.push(`the plugin logged ${verdictLines} verdicts for ${accounting.total.sent - coreRefused} messages that reached it`)
     if ((byAction.quarantine ?? 0) !== accounting.total.quarantined) failures.push(`the plugin logged action=quarantine ${byAction.quarantine ?? 0} times, ${accounting.total.quarantined} messages are in the quarantine`)
-    if ((byAction.reject ?? 0) !== accounting.total.rejected - coreRefused) failures.push(`the plugin logged action=reject ${byAction.reject ?? 0} times, it refused ${accounting.total.rejected - coreRefused}`)
+    const coreRejected = Object.entries(accounting.refusals)
+      .filter(([k]) => / 5\d\d by haraka/.test(k))
+      .reduce((s, [, v]) => s + v, 0)
+    if ((byAction.reject ?? 0) !== accounting.total.rejected - coreRejected) failures.push(`the plugin logged action=reject ${byAction.reject ?? 0} times, it refused ${accounting.total.rejected - coreRejected}`)
     if (heap && opts.heapGrowthBoundMb !== undefined) {
       if (heap.warmupMb === undefined || heap.endMb === undefined) failures.push('no full GC in the log before warm-up or before the end: the live heap could not be compared')
       else if (heap.endMb - heap.warmupMb > opts.heapGrowthBoundMb) {
@@ -602,7 +672,9 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
       timedOut: result.timedOut,
       loadErrors: result.errors,
       rss: { ...rss, warmupAt, boundBytes: opts.rssGrowthBoundBytes },
+      ...(opts.nodes ? { rssByProcess: [...byProcessAtEnd].map(([pid, end]) => ({ pid, warmup: byProcessAtWarmup.get(pid), end })) } : {}),
       dnsQueries: world.dns.stats.queries - q0,
+      dnsFaults: { share: opts.dnsFaults ?? 0, servfail: world.dnsFaults.servfail - faults0.servfail, dropped: world.dnsFaults.dropped - faults0.dropped },
       heap,
       log: { verdictLines, byAction, internalErrors, dnsGuard },
       accounting,
@@ -610,6 +682,7 @@ export async function runPass(world: SoakWorld, opts: PassOptions): Promise<Pass
       raw: { plan: order, outcomes, store },
     }
   } finally {
+    world.setDnsFaults(0)
     await h.stop()
     fs.rmSync(h.dir, { recursive: true, force: true })
   }
@@ -643,6 +716,9 @@ export function formatPass(r: PassReport): string[] {
   )
   out.push('')
   out.push(`- time: ${(r.wallMs / 1000).toFixed(1)} s, ${r.rate.toFixed(0)} msg/s; DNS queries that reached the server: ${r.dnsQueries}`)
+  if (r.dnsFaults.share) {
+    out.push(`- DNS faults: ${(r.dnsFaults.share * 100).toFixed(0)}% of the queries, TTL 1 s: ${r.dnsFaults.servfail} answered SERVFAIL, ${r.dnsFaults.dropped} not answered; ${r.accounting.total.deferred} messages deferred (451, a DNS failure of an aligned check of a brand notice)`)
+  }
   for (const k of KINDS) {
     const v = Object.entries(a.verdicts[k])
       .sort()
@@ -659,6 +735,13 @@ export function formatPass(r: PassReport): string[] {
       `growth after warm-up ${growth === undefined ? 'n/a' : `${growth >= 0 ? '+' : ''}${mb(growth)}`}` +
       (r.rss.boundBytes !== undefined ? `, bound +${mb(r.rss.boundBytes)}: ${growth !== undefined && growth <= r.rss.boundBytes ? 'within' : 'EXCEEDED'}` : ''),
   )
+  if (r.rssByProcess) {
+    out.push(
+      `- RSS by process (master first), after warm-up -> end: ${r.rssByProcess
+        .map((p) => `${p.pid} ${mb(p.warmup)} -> ${mb(p.end)}${p.warmup !== undefined && p.end !== undefined ? ` (${p.end >= p.warmup ? '+' : ''}${mb(p.end - p.warmup)})` : ''}`)
+        .join('; ')}`,
+    )
+  }
   if (r.heap) {
     out.push(
       `- V8 heap of Haraka (--trace-gc): live after the last full GC before warm-up ${r.heap.warmupMb ?? 'n/a'} MB, before the end ${r.heap.endMb ?? 'n/a'} MB` +

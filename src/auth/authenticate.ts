@@ -8,7 +8,7 @@ import { authenticate } from 'mailauth'
 
 import { registrableDomain } from '../shared/domain.js'
 import { type DkimLimits, boundDkimWork, skippedFragment, yieldingStream } from './dkim-bound.js'
-import type { ResolveFn } from './resolver.js'
+import { type ResolveFn, dnsNameProblem } from './resolver.js'
 import { headerSafe } from './results.js'
 
 /** the most of a message mailauth reads in one event-loop turn */
@@ -112,9 +112,14 @@ export async function authenticateMessage(
   for (const row of res.dkim?.results ?? []) {
     // every signature left out: not "dkim=none (message not signed)"
     if (bounded?.skipped.length && !row.signingDomain && row.status.result === 'none') continue
-    fragments.push(headerSafe(row.info))
+    // a key name that cannot exist (the selector or d= written so): the signature can never be
+    // verified, a permanent error of that signature (RFC 6376 6.1.2 PERMFAIL), never temperror
+    const keyName = row.signingDomain ? `${row.selector ?? ''}._domainkey.${row.signingDomain}` : undefined
+    const problem = keyName !== undefined ? dnsNameProblem(keyName) : undefined
+    const result = problem ? 'permerror' : row.status.result
+    fragments.push(headerSafe(problem ? row.info.replace(/^dkim=[a-z]+(?: \([^()]*\))?/, 'dkim=permerror (the key name cannot exist in the DNS)') : row.info))
     if (row.signingDomain) {
-      dkim.push({ result: row.status.result, domain: row.signingDomain.toLowerCase(), aligned: !!row.status.aligned })
+      dkim.push({ result, domain: row.signingDomain.toLowerCase(), aligned: !!row.status.aligned })
     }
   }
   if (bounded?.skipped.length && limits) fragments.push(skippedFragment(bounded.skipped, limits))
@@ -153,9 +158,21 @@ export function alignedPassDomain(auth: AuthFacts): string | undefined {
   return auth.dmarc.result === 'pass' ? registrableDomain(auth.dmarc.fromDomain) : undefined
 }
 
-/** True when some result could not be had because DNS failed for now. */
-export function hasTempError(auth: AuthFacts): boolean {
-  return (
-    TEMP_RESULTS.has(auth.spf.result) || TEMP_RESULTS.has(auth.dmarc.result) || auth.dkim.some((d) => TEMP_RESULTS.has(d.result))
-  )
+/**
+ * The checks whose result DNS kept from us for now AND that could change this message's
+ * verdict: the DMARC record of the From domain (DMARC temperror, also when an aligned SPF
+ * or DKIM check failed for DNS), a DKIM signature whose d= is aligned with the From domain
+ * (its registrable domain), SPF of a MAIL FROM domain aligned so. A temporary failure of
+ * anything else (an extra signature of another domain, an unaligned MAIL FROM domain whose
+ * DNS stalls) cannot make DMARC pass for the From domain, so it never defers or softens a
+ * verdict: a sender could otherwise turn its spoof into a 451 forever, or into a notice.
+ */
+export function verdictTempErrors(auth: AuthFacts): ('spf' | 'dkim' | 'dmarc')[] {
+  const fromOrg = registrableDomain(auth.dmarc.fromDomain)
+  const aligned = (domain: string | undefined): boolean => !!fromOrg && registrableDomain(domain) === fromOrg
+  const out: ('spf' | 'dkim' | 'dmarc')[] = []
+  if (TEMP_RESULTS.has(auth.spf.result) && aligned(auth.spf.domain)) out.push('spf')
+  if (auth.dkim.some((d) => TEMP_RESULTS.has(d.result) && aligned(d.domain))) out.push('dkim')
+  if (TEMP_RESULTS.has(auth.dmarc.result)) out.push('dmarc')
+  return out
 }

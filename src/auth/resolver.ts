@@ -71,6 +71,31 @@ export function dnsError(code: string, message: string): NodeJS.ErrnoException {
 
 const TTL_TYPES = new Set(['A', 'AAAA'])
 
+/**
+ * Why `name` cannot be a name in the DNS (RFC 1035 2.3.4: labels of 1 to 63 octets, 255 on
+ * the wire, so 253 written; RFC 1123 2.1 and RFC 6376 3.1 / RFC 7208 4.3 for the names mail
+ * looks up: no white space, no control characters; a backslash is the resolver's escape, so
+ * a name with one would be asked as another name). Undefined for a name that can exist.
+ */
+export function dnsNameProblem(name: string): string | undefined {
+  const n = name.endsWith('.') ? name.slice(0, -1) : name
+  if (!n) return 'an empty name'
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f\\]/.test(n)) return 'white space, a control character or a backslash'
+  if (Buffer.byteLength(n) > 253) return 'longer than 253 octets'
+  for (const label of n.split('.')) {
+    if (!label) return 'an empty label'
+    if (Buffer.byteLength(label) > 63) return 'a label longer than 63 octets'
+  }
+  return undefined
+}
+
+/** ENOTFOUND for a name that cannot exist, or undefined. */
+const impossible = (name: string, rrtype: string): NodeJS.ErrnoException | undefined => {
+  const problem = dnsNameProblem(name)
+  return problem ? dnsError('ENOTFOUND', `${rrtype.toUpperCase()} ${JSON.stringify(name)}: not a DNS name (${problem})`) : undefined
+}
+
 const keyOf = (name: string, rrtype: string): string => `${rrtype.toUpperCase()} ${name.toLowerCase().replace(/\.$/, '')}`
 
 /**
@@ -152,6 +177,8 @@ export class CachedResolver {
     const type = rrtype.toUpperCase()
     const key = keyOf(name, rrtype)
     this.stats.queries++
+    const bad = impossible(name, rrtype)
+    if (bad) throw bad
     const status: LRUCache.Status<string, Entry, undefined> = {}
     let entry: Entry | undefined
     try {
@@ -183,6 +210,9 @@ export class CachedResolver {
     // the clock reaches the deadline, and the budget is spent all the same
     let spent = false
     return (name, rrtype) => {
+      // a name that cannot exist is a permanent answer, even once the budget is spent
+      const bad = impossible(name, rrtype)
+      if (bad) return Promise.reject(bad)
       const left = deadline - this.#clock.now()
       if (spent || left <= 0) {
         this.stats.timeouts++

@@ -20,15 +20,21 @@ export const headerSafe = (s: string): string =>
 
 /**
  * The authserv-id of an Authentication-Results value: the first token before the first
- * `;` outside quotes and comments, comments stripped, quotes taken off, lower case.
+ * `;` outside quotes and comments, comments stripped, a quoted-string unquoted and its
+ * quoted-pairs undone, lower case.
  */
 export function authservIdOf(value: string): string {
-  const head = splitStructured(value)[0] ?? ''
-  return head
-    .trim()
-    .split(/\s+/)[0]!
-    .replace(/^"(.*)"$/, '$1')
-    .toLowerCase()
+  const head = (splitStructured(value)[0] ?? '').trim()
+  if (!head.startsWith('"')) return head.split(/\s+/)[0]!.toLowerCase()
+  // RFC 8601 2.2: authserv-id = value, a token or a quoted-string (RFC 2045): unquoted, its
+  // quoted-pairs undone (RFC 5322 3.2.4), so `"shop-notice\.localhost"` is shop-notice.localhost
+  let id = ''
+  for (let i = 1; i < head.length; i++) {
+    const c = head[i]!
+    if (c === '"') break
+    id += c === '\\' && i + 1 < head.length ? head[++i]! : c
+  }
+  return id.trim().toLowerCase()
 }
 
 const isPropChar = (c: string): boolean => /^[a-z0-9.-]$/i.test(c)

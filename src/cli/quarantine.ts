@@ -16,7 +16,7 @@ import { type Settings, harakaSource, loadSettings } from '../config/settings.js
 import { AlreadyReleasedError, type Entry, type ListFilter, NotFoundError, QuarantineStore, type Status } from '../quarantine/store.js'
 import { ReleaseError, releaseEntry } from '../quarantine/release.js'
 import { isReleaser } from '../quarantine/release-record.js'
-import { parseHeaderBlock, readHead, sanitizeText } from '../quarantine/text.js'
+import { parseHeaderBlock, printable, printableJson, readHead, sanitizeText } from '../quarantine/text.js'
 import { quarantineDirOf } from '../quarantine/names.js'
 import { formatScore } from '../verdict/score.js'
 import { SYMBOLS, isSymbolName } from '../verdict/symbols.js'
@@ -89,7 +89,7 @@ function listLine(e: Entry): string {
     e.id,
     localTime(e.received),
     e.status,
-    dash(i.verdict),
+    cell(i.verdict, 64),
     scoreText(i.score),
     cell(i.brand, 64),
     cell(sender),
@@ -132,7 +132,8 @@ const description = (symbol: string): string => (isSymbolName(symbol) ? SYMBOLS[
 
 async function show(io: Io, e: Entry, mode: 'text' | 'json' | 'raw'): Promise<void> {
   if (mode === 'raw') {
-    // the stored bytes, exactly: for a pipe (`| less`, `> copy.eml`)
+    // the stored bytes, exactly: for a pipe (`| less`, `> copy.eml`), never raw onto a terminal
+    if (process.stdout.isTTY) throw new UsageError('--raw writes the stored bytes as they are, escape sequences included: redirect it (> copy.eml) or pipe it (| less)')
     process.stdout.write(await fs.promises.readFile(e.file))
     return
   }
@@ -141,7 +142,7 @@ async function show(io: Io, e: Entry, mode: 'text' | 'json' | 'raw'): Promise<vo
   const i = e.info
   if (mode === 'json') {
     io.out(
-      JSON.stringify({
+      printableJson({
         ...listJson(e),
         message_id: i.message_id,
         remote: i.remote,
@@ -169,19 +170,19 @@ async function show(io: Io, e: Entry, mode: 'text' | 'json' | 'raw'): Promise<vo
   row('From', cell(i.from))
   row('Subject', cell(i.subject))
   const r = e.release
-  row('Status', r ? `${e.status}: by ${cell(r.by, 64)} at ${r.at} to ${cell(r.to, 300)}${r.reply ? ` (${cell(r.reply)})` : ''}${r.error ? ` (${cell(r.error)})` : ''}` : e.status)
-  row('Verdict', `${dash(i.verdict)}  score=${scoreText(i.score)}  brand=${cell(i.brand, 64)}  kind=${cell(i.kind, 64)}${i.action ? `  action=${i.action}` : ''}`)
+  row('Status', r ? `${e.status}: by ${cell(r.by, 64)} at ${cell(r.at, 64)} to ${cell(r.to, 300)}${r.reply ? ` (${cell(r.reply)})` : ''}${r.error ? ` (${cell(r.error)})` : ''}` : e.status)
+  row('Verdict', `${cell(i.verdict, 64)}  score=${scoreText(i.score)}  brand=${cell(i.brand, 64)}  kind=${cell(i.kind, 64)}${i.action ? `  action=${cell(i.action, 64)}` : ''}`)
   io.out('')
   io.out('Signals')
   if (!i.signals.length) io.out('  (none)')
   for (const s of i.signals) {
     const score = s.score === null ? '' : s.score > 0 ? `+${scoreText(s.score)}` : scoreText(s.score)
-    io.out(`  ${score.padStart(5)}  ${s.symbol}${s.options.length ? `  ${s.options.map((o) => cell(o, 200)).join(', ')}` : ''}`)
+    io.out(`  ${score.padStart(5)}  ${cell(s.symbol, 64)}${s.options.length ? `  ${s.options.map((o) => cell(o, 200)).join(', ')}` : ''}`)
     io.out(`         ${description(s.symbol)}`)
   }
   io.out('')
   io.out('Authentication')
-  if (i.auth) io.out(`  spf=${i.auth.spf} dkim=${i.auth.dkim.join(',') || 'none'} dmarc=${i.auth.dmarc} arc=${i.auth.arc}`)
+  if (i.auth) io.out(`  spf=${cell(i.auth.spf, 64)} dkim=${i.auth.dkim.map((d) => cell(d, 300)).join(',') || 'none'} dmarc=${cell(i.auth.dmarc, 64)} arc=${cell(i.auth.arc, 64)}`)
   for (const ar of i.authentication_results) io.out(`  Authentication-Results: ${sanitizeText(ar, 4000)}`)
   if (!i.auth && !i.authentication_results.length) io.out('  (not recorded)')
   io.out('')
@@ -207,16 +208,31 @@ function releaser(given: string | undefined): string {
 
 const PORT_RE = /^\d{1,5}$/
 
-export async function quarantineCommand(argv: readonly string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
+/**
+ * The print boundary: every line `list`, `show` and the other commands print (errors too)
+ * passes `printable`, whatever field it holds: sidecars, release records and stored headers
+ * are written by the plugin from what senders wrote, and a file in the folder may be damaged
+ * or forged; an escape sequence in a DKIM d= must not redraw the admin's screen. JSON lines
+ * are written with printableJson, whose escapes pass unchanged. Multi-line text is printed
+ * line by line, so a field can never begin a line of its own.
+ */
+function terminalIo(io: Io): Io {
+  return { out: (line) => io.out(printable(line)), err: (line) => io.err(printable(line)) }
+}
+
+const lines = (text: string): string[] => text.replace(/\n$/, '').split('\n')
+
+export async function quarantineCommand(argv: readonly string[], rawIo: Io, now: () => Date = () => new Date()): Promise<number> {
+  const io = terminalIo(rawIo)
   const [sub, ...rest] = argv
   const usage = (msg: string): number => {
     io.err(`shop-notice: ${msg}`)
-    io.err(QUARANTINE_USAGE)
+    for (const l of lines(QUARANTINE_USAGE)) io.err(l)
     return 2
   }
   if (!sub) return usage('quarantine: no command given')
   if (sub === '-h' || sub === '--help' || sub === 'help') {
-    io.out(QUARANTINE_USAGE)
+    for (const l of lines(QUARANTINE_USAGE)) io.out(l)
     return 0
   }
   try {
@@ -291,7 +307,7 @@ async function listCommand(argv: readonly string[], io: Io): Promise<number> {
     ...(values.status !== undefined ? { status: values.status as Status } : {}),
   }
   const entries = (await storeFor(values).list(filter)).slice(0, limit)
-  for (const e of entries) io.out(values.json ? JSON.stringify(listJson(e)) : listLine(e))
+  for (const e of entries) io.out(values.json ? printableJson(listJson(e)) : listLine(e))
   return 0
 }
 
@@ -393,7 +409,7 @@ async function purgeCommand(argv: readonly string[], io: Io, now: () => Date): P
 }
 
 function help(io: Io): number {
-  io.out(QUARANTINE_USAGE)
+  for (const l of lines(QUARANTINE_USAGE)) io.out(l)
   return 0
 }
 

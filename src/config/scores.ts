@@ -10,7 +10,7 @@ import YAML from 'yaml'
 
 import { type Composite } from '../verdict/score.js'
 import { SYMBOLS, type SymbolName, isSymbolName } from '../verdict/symbols.js'
-import { Checker, type Mapping } from './validate.js'
+import { Checker, type Mapping } from '../shared/validate.js'
 
 export const SCORES_FILE = 'shop-notice.scores.yaml'
 

@@ -17,7 +17,7 @@ import { type Composite, type DmarcSettings, MODES, type Mode, type Thresholds }
 import { type SymbolName, isSymbolName } from '../verdict/symbols.js'
 import { SCORES_FILE, type ScoreBook, parseScores, shippedScoreBook } from './scores.js'
 import { emptiedIniWarnings, lintIni, lintIniFiles } from './ini-lines.js'
-import { Checker, isRecord, splitList } from './validate.js'
+import { Checker, isRecord, splitList } from '../shared/validate.js'
 
 export { ConfigError, SCORES_FILE, emptiedIniWarnings, lintIni, lintIniFiles }
 

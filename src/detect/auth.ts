@@ -3,7 +3,7 @@
  * Pure: no Haraka, no DNS, no clock.
  */
 import type { FromAuth } from '../auth/alignment.js'
-import { type AuthFacts, TEMP_RESULTS } from '../auth/authenticate.js'
+import { type AuthFacts, verdictTempErrors } from '../auth/authenticate.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Detector } from './context.js'
 
@@ -11,11 +11,9 @@ import type { Detector } from './context.js'
 function authHits(auth: AuthFacts, fromAuth: FromAuth): Hit[] {
   if (auth.source === 'unavailable') return [{ symbol: 'AUTH_UNAVAILABLE', options: [] }]
   const hits: Hit[] = []
-  const temp = [
-    TEMP_RESULTS.has(auth.spf.result) && 'spf',
-    auth.dkim.some((d) => TEMP_RESULTS.has(d.result)) && 'dkim',
-    TEMP_RESULTS.has(auth.dmarc.result) && 'dmarc',
-  ].filter((x): x is string => typeof x === 'string')
+  // only what could change the verdict (auth/authenticate.ts verdictTempErrors): a temporary
+  // failure of an unaligned check neither scores nor hides AUTH_NONE
+  const temp = verdictTempErrors(auth)
   if (temp.length) hits.push({ symbol: 'AUTH_DNS_TEMPFAIL', options: temp })
 
   const from = auth.dmarc.fromDomain ?? '-'

@@ -7,7 +7,7 @@
  * generic to stand for a brand inside a domain. Validated at load, then compiled once
  * per configuration load into normalised phrase lists and matchers.
  */
-import { Checker, isRecord } from '../config/validate.js'
+import { Checker, isRecord } from '../shared/validate.js'
 import { normaliseText } from '../message/text.js'
 
 /** Order matters when two kinds weigh the same: the more specific kind comes first. */

@@ -4,11 +4,13 @@
  */
 import { getDomain } from 'tldts'
 
-import { Checker, isRecord } from '../config/validate.js'
+import { Checker, isRecord } from '../shared/validate.js'
 import { normaliseName } from '../message/text.js'
+import { type Incident, parseIncidents } from './incidents.js'
 import { type AdminPattern, compileAdminPattern } from './pattern.js'
 
 export { normaliseName }
+export { type Incident, LEAKED, type Leaked, incidentsInForce } from './incidents.js'
 
 export interface Promises {
   /** `never`: the brand's notices never carry attachments. */
@@ -26,23 +28,6 @@ export interface Promises {
 /** What a brand is, for telling a brand named in passing (a shop's carrier, an invoice's payment method) from a claim. */
 export const ROLES = ['shop', 'marketplace', 'card', 'bank', 'securities', 'payment', 'carrier', 'telecom', 'utility', 'government', 'platform', 'service'] as const
 export type Role = (typeof ROLES)[number]
-
-/** The kinds of data an incident may have leaked. */
-export const LEAKED = ['card', 'email', 'name', 'address', 'phone', 'password', 'order-history'] as const
-export type Leaked = (typeof LEAKED)[number]
-
-/** A data leak the brand announced: while it is in force, mail in the brand's name is judged more strictly. */
-export interface Incident {
-  /** first day in force, YYYY-MM-DD (a UTC calendar day) */
-  readonly since: string
-  /** last day in force, YYYY-MM-DD, as written or computed from `days` */
-  readonly until: string
-  readonly leaked: readonly Leaked[]
-  readonly note?: string
-  /** in force from `start` (inclusive) to `end` (exclusive), epoch milliseconds */
-  readonly start: number
-  readonly end: number
-}
 
 export interface Brand {
   readonly id: string
@@ -107,8 +92,6 @@ const KNOWN_KEYS = new Set([
   'names', 'ambiguous_names', 'sending_domains', 'link_domains', 'promises', 'roles', 'issued_by', 'co_brands', 'sources', 'incidents',
 ])
 const KNOWN_PROMISES = new Set(['attachments', 'links', 'order_number', 'card_data', 'credentials'])
-const KNOWN_INCIDENT_KEYS = new Set(['since', 'until', 'days', 'leaked', 'note'])
-const DAY_MS = 86_400_000
 
 /** A registrable domain (public suffix + one label), lowercase ASCII, or a reason why not. */
 export function registrableProblem(domain: string): string | undefined {
@@ -293,63 +276,6 @@ function sourceProblem(src: string): string | undefined {
   }
   return url.protocol === 'https:' ? undefined : 'a URL must be https'
 }
-
-/** A real calendar date written YYYY-MM-DD, as epoch milliseconds (UTC midnight). */
-function dayOf(v: unknown): number | undefined {
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return undefined
-  const ms = Date.parse(`${v}T00:00:00Z`)
-  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== v ? undefined : ms
-}
-
-function parseIncidents(
-  v: unknown,
-  at: string,
-  fail: (key: string, problem: string) => never,
-  warnings: string[],
-  file: string,
-): Incident[] {
-  if (v === undefined) return []
-  if (!Array.isArray(v)) return fail(at, 'expected a list of incidents')
-  return v.map((item: unknown, i): Incident => {
-    const where = `${at}[${i}]`
-    if (!isRecord(item)) return fail(where, 'expected a mapping with since, until or days, leaked')
-    for (const key of Object.keys(item)) if (!KNOWN_INCIDENT_KEYS.has(key)) warnings.push(`${file}: ${where}.${key}: unknown key, ignored`)
-    const start = dayOf(item.since)
-    if (start === undefined) return fail(`${where}.since`, `${JSON.stringify(item.since)}: expected a real date YYYY-MM-DD`)
-    if ((item.until === undefined) === (item.days === undefined)) return fail(where, 'expected exactly one of `until` and `days`')
-    let end: number
-    if (item.until !== undefined) {
-      const last = dayOf(item.until)
-      if (last === undefined) return fail(`${where}.until`, `${JSON.stringify(item.until)}: expected a real date YYYY-MM-DD`)
-      if (last < start) return fail(`${where}.until`, `${item.until as string} is before since ${item.since as string}`)
-      end = last + DAY_MS
-    } else {
-      const days = item.days
-      if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 3660) {
-        return fail(`${where}.days`, `${JSON.stringify(days)}: expected a whole number of days from 1 to 3660`)
-      }
-      end = start + days * DAY_MS
-    }
-    const leaked = item.leaked
-    if (!Array.isArray(leaked) || leaked.length === 0) return fail(`${where}.leaked`, `expected a non-empty list of ${LEAKED.join(', ')}`)
-    leaked.forEach((l: unknown, j) => {
-      if (!(LEAKED as readonly unknown[]).includes(l)) fail(`${where}.leaked[${j}]`, `${JSON.stringify(l)}: expected one of ${LEAKED.join(', ')}`)
-    })
-    if (item.note !== undefined && (typeof item.note !== 'string' || !item.note.trim())) fail(`${where}.note`, 'expected a non-empty string')
-    return {
-      since: item.since as string,
-      until: new Date(end - DAY_MS).toISOString().slice(0, 10),
-      leaked: [...new Set(leaked as Leaked[])],
-      ...(typeof item.note === 'string' ? { note: item.note.trim() } : {}),
-      start,
-      end,
-    }
-  })
-}
-
-/** The brand's incidents in force at `at`: from the first day of `since` to the end of the last day (UTC). */
-export const incidentsInForce = (brand: Brand, at: Date): Incident[] =>
-  brand.incidents.filter((i) => at.getTime() >= i.start && at.getTime() < i.end)
 
 /**
  * The registrable domains that genuinely send the brand's mail: its own sending domains and

@@ -1,9 +1,7 @@
 /**
  * Haraka out: what a scan decided, written into the transaction: our headers, the
- * subject tag, core's quarantine notes, txn.notes.shop_notice and txn.results.
+ * subject tag, the note that holds a message, txn.notes.shop_notice and txn.results.
  */
-import constants from 'haraka-constants'
-
 import type { Settings } from '../config/settings.js'
 import { AR_HEADER, formatAuthResults } from '../auth/results.js'
 import type { ScanResult } from '../scan.js'
@@ -50,22 +48,9 @@ export function apply(
     }
   }
   if (action === 'quarantine') {
-    // core queue/quarantine stores the message whole, then answers with quarantine_action: OK keeps
-    // it from being delivered too. Core reads the action even when it could not store the file
-    // (a failed link): then the sender is asked to try again, so that the message is never lost.
-    txn.notes.quarantine = true
-    Object.defineProperty(txn.notes, 'quarantine_action', {
-      configurable: true,
-      enumerable: true,
-      get: () =>
-        typeof txn.notes.quarantined === 'string'
-          ? [constants.OK, 'Message accepted']
-          : [constants.DENYSOFT, 'Message could not be stored, try again later'],
-      // another plugin may still set its own action: it then stands as given
-      set: (value: unknown) => {
-        Object.defineProperty(txn.notes, 'quarantine_action', { value, writable: true, configurable: true, enumerable: true })
-      },
-    })
+    // held by the plugin's own writer (quarantine-hooks.ts hold_message): stored whole after every
+    // other data_post hook, or the message is deferred (451); then accepted, never delivered
+    txn.notes.shop_notice_hold = true
   }
 
   const reason = `${result.verdict}(${result.brand ?? '-'})`

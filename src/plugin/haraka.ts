@@ -31,6 +31,8 @@ export interface Transaction {
     get_data(cb: (buf: Buffer) => void): void
     once(ev: 'error', cb: (err: Error) => void): void
     removeListener(ev: 'error', cb: (err: Error) => void): void
+    /** the message as stored, its headers as edited; `line_endings: '\n'` as core queue/quarantine writes it */
+    pipe(dest: NodeJS.WritableStream, opts?: { line_endings?: string }): void
   }
   add_leading_header(name: string, value: string): void
   remove_header(name: string): void

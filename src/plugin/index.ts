@@ -20,7 +20,7 @@ import { passReleased } from './quarantine-hooks.js'
 import { removeForgedHeaders, transactionBytes } from './transaction.js'
 
 export { serve_metrics, shutdown } from './metrics-hooks.js'
-export { record_quarantine } from './quarantine-hooks.js'
+export { hold_message, queue_held, record_quarantine } from './quarantine-hooks.js'
 export { refuse_cut_headers } from './guards.js'
 
 const resolverKey = (s: Settings): string => JSON.stringify([s.dns, s.cache])
@@ -29,13 +29,12 @@ export function register(this: ShopNoticePlugin): void {
   this.load_shop_notice_config()
   this.register_hook('data_post', 'scan_message')
   this.register_hook('data_post', 'refuse_cut_headers', -100) // first of all data_post hooks: a header core cut (guards.ts)
-  // after core queue/quarantine stored a message (and before the client hears 250): the sidecar
+  // a message to hold: stored after every other data_post hook (451 when it cannot be), then
+  // accepted before any queue plugin could deliver it, then its sidecar (quarantine-hooks.ts)
+  this.register_hook('data_post', 'hold_message', 100)
+  this.register_hook('queue', 'queue_held', -100)
+  this.register_hook('queue_outbound', 'queue_held', -100)
   this.register_hook('queue_ok', 'record_quarantine')
-  const mode = this.shopNotice?.settings.actions.mode
-  const plugins = this.config.get('plugins', 'list')
-  if ((mode === 'quarantine' || mode === 'reject') && Array.isArray(plugins) && !plugins.includes('queue/quarantine')) {
-    this.logwarn(`[actions] mode=${mode}, but queue/quarantine is not in config/plugins: spoofed notices will be delivered, not held`)
-  }
   registerMetrics.call(this)
 }
 

@@ -1,15 +1,20 @@
 /**
- * The quarantine's hooks: a released copy passes as it was held (its one-time token),
- * and after core queue/quarantine stored a message, its sidecar is written.
+ * The quarantine's hooks: a released copy passes as it was held (its one-time token); a
+ * message to hold is stored by the plugin's own writer (quarantine/writer.ts) in core
+ * queue/quarantine's folder and layout, or deferred (451) when it cannot be stored whole;
+ * a held message is accepted and never delivered; then its sidecar is written.
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import constants from 'haraka-constants'
+import DSN from 'haraka-dsn'
 
 import { AR_HEADER, isOurAuthResults } from '../auth/results.js'
 import { authservIdFor } from '../config/sources.js'
 import { QuarantineStore } from '../quarantine/store.js'
 import { RELEASE_HEADER, quarantineDirOf } from '../quarantine/names.js'
 import { buildSidecar, writeSidecar } from '../quarantine/sidecar.js'
+import { holdMessage } from '../quarantine/writer.js'
 import { type Connection, type Next, type ShopNoticePlugin, type Transaction, addressOf, envelopeSender, harakaMeOf } from './haraka.js'
 
 /** The quarantine folder core queue/quarantine writes (its quarantine.ini; relative to Haraka's folder). */
@@ -46,9 +51,72 @@ export function passReleased(this: ShopNoticePlugin, next: Next, connection: Con
   return true
 }
 
+const HOLD_FAILED = 'The message could not be stored, try again later'
+
+/** Stores the transaction's message (as it will be queued: every header edit made) in the quarantine folder. */
+function store(plugin: ShopNoticePlugin, txn: Transaction): Promise<string> {
+  return holdMessage({
+    dir: quarantineDir(plugin),
+    id: txn.uuid,
+    pipeTo: (out) => {
+      txn.message_stream.once('error', (err) => (out as NodeJS.WritableStream & { destroy(e?: Error): void }).destroy(err))
+      txn.message_stream.pipe(out, { line_endings: '\n' })
+    },
+  })
+}
+
 /**
- * queue_ok: when core queue/quarantine has stored the message (txn.notes.quarantined is
- * its file), writes the sidecar next to it (atomically), so that `shop-notice quarantine
+ * data_post, after every other data_post hook (priority 100): a message the scan decided to
+ * hold (`txn.notes.shop_notice_hold`) is stored whole now, its headers as every plugin left
+ * them. When it cannot be (the day folder cannot be made, the disk is full, a write fails)
+ * nothing is left behind and the sender is asked to try again (451): the message is
+ * never delivered instead, and never half stored. This replaces core queue/quarantine for
+ * the plugin's messages: core calls next() twice when its folder or write fails, delivering
+ * the message and then crashing Haraka ("Cannot pipe while currently piping").
+ */
+export function hold_message(this: ShopNoticePlugin, next: Next, connection: Connection): void {
+  const txn = connection.transaction
+  if (!txn || txn.notes.shop_notice_hold !== true || typeof txn.notes.quarantined === 'string') return next()
+  store(this, txn).then(
+    (file) => {
+      if (connection.transaction !== txn) return next()
+      txn.notes.quarantined = file
+      txn.results.add(this, { pass: 'held', emit: true })
+      next()
+    },
+    (err: unknown) => {
+      connection.logerror(this, `id=${txn.uuid} could not be held (${(err as Error)?.message ?? String(err)}): deferred, not delivered`)
+      if (connection.transaction !== txn) return next()
+      next(constants.DENYSOFT, DSN.sys_disk_full(HOLD_FAILED, 451))
+    },
+  )
+}
+
+/**
+ * queue and queue_outbound, before every other queue hook (priority -100): a held message
+ * is accepted (250) and goes to no queue plugin after this one. Should data_post have ended
+ * before hold_message ran (another plugin's OK), the message is stored here, or deferred.
+ */
+export function queue_held(this: ShopNoticePlugin, next: Next, connection: Connection): void {
+  const txn = connection.transaction
+  if (!txn || txn.notes.shop_notice_hold !== true) return next()
+  if (typeof txn.notes.quarantined === 'string') return next(constants.OK, 'Message accepted')
+  store(this, txn).then(
+    (file) => {
+      txn.notes.quarantined = file
+      txn.results.add(this, { pass: 'held', emit: true })
+      next(constants.OK, 'Message accepted')
+    },
+    (err: unknown) => {
+      connection.logerror(this, `id=${txn.uuid} could not be held (${(err as Error)?.message ?? String(err)}): deferred, not delivered`)
+      next(constants.DENYSOFT, HOLD_FAILED)
+    },
+  )
+}
+
+/**
+ * queue_ok: when the message was held (txn.notes.quarantined is its file; the plugin's
+ * writer's, or core queue/quarantine's for another plugin), writes the sidecar next to it (atomically), so that `shop-notice quarantine
  * list` needs no rescan. Runs before the client hears 250. A failure is logged: the
  * message itself is held either way, and `list` then reads its headers instead.
  */

@@ -6,7 +6,9 @@ import path from 'node:path'
 
 /** core queue/quarantine's folder when quarantine.ini names none */
 const CORE_DEFAULT_QUARANTINE_PATH = '/var/spool/haraka/quarantine'
-export const RELEASE_HEADER = 'X-Shop-Notice-Released'
+export { RELEASE_HEADER } from '../verdict/headers.js'
+/** `<quarantine>/.releasing/<id>`: the message file (relative) of a release being sent, so the plugin finds it by id */
+export const RELEASING_DIR = '.releasing'
 export const SIDECAR_EXT = '.json'
 export const CLAIM_EXT = '.release'
 export const USED_EXT = '.release-used'

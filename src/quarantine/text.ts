@@ -29,6 +29,23 @@ export function sanitizeText(s: string, max = 300): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : out
 }
 
+/**
+ * Every character a terminal acts on or that hides or reorders text: C0 controls but TAB
+ * (ESC among them), DEL, C1 controls (CSI U+009B…), line and paragraph separators, format
+ * characters (bidi embeddings, overrides and isolates U+202A-202E and U+2066-2069,
+ * zero-width characters), and every other Default_Ignorable code point (Hangul fillers,
+ * variation selectors, tag characters, the unassigned ones).
+ */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\p{Cf}\p{Default_Ignorable_Code_Point}]/gu
+
+/** A line for a terminal: every UNPRINTABLE character shown as U+FFFD, TAB kept (the column separator). */
+export const printable = (line: string): string => line.replace(UNPRINTABLE, '\uFFFD')
+
+/** A value as one line of JSON in which no UNPRINTABLE character is written raw: each is a \\u escape (JSON.parse gives it back). */
+export const printableJson = (value: unknown): string =>
+  JSON.stringify(value).replace(UNPRINTABLE, (c) => [...c.split('')].map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''))
+
 /** A header value decoded (RFC 2047 encoded-words, any charset libmime knows) and sanitized. */
 export function decodeHeaderText(raw: string, max = 300): string {
   const unfolded = raw.replace(/\r?\n[ \t]+/g, ' ')
@@ -90,9 +107,9 @@ export async function readHead(file: string, limit = 1024 * 1024): Promise<strin
  * disk, then renamed over `file` (atomic on one filesystem). A reader sees the old
  * content or the new one, never half of it.
  */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`)
-  const fh = await fs.promises.open(tmp, 'wx', 0o644)
+  const fh = await fs.promises.open(tmp, 'wx', mode)
   try {
     await fh.writeFile(data)
     await fh.sync()

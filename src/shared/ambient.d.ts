@@ -33,6 +33,7 @@ declare module 'haraka-dsn' {
     sec_unauthorized(msg: string, code?: number): Dsn
     temp_resolver_failed(msg: string, code?: number): Dsn
     sys_msg_too_big(msg: string, code?: number): Dsn
+    sys_disk_full(msg: string, code?: number): Dsn
   }
   export default DSN
 }

@@ -2,7 +2,7 @@
  * `[store]` and `[redis]` of shop-notice.ini, validated. Pure: every error names the file,
  * the key and what is wrong (ConfigError); unknown keys are warnings.
  */
-import { Checker, isRecord } from '../config/validate.js'
+import { Checker, isRecord } from '../shared/validate.js'
 import { BACKENDS, type Backend, type StoreConfig } from './types.js'
 
 /** Every key, its default and what it is (docs/configuration.md lists the same). */

@@ -9,6 +9,8 @@ import type { Hit } from './symbols.js'
 import { type Verdict, formatScore } from './score.js'
 
 export const VERDICT_HEADER = 'X-Shop-Notice'
+/** The header on top of a copy released from the quarantine (quarantine/release.ts writes it, properly spelled). */
+export const RELEASE_HEADER = 'X-Shop-Notice-Released'
 
 /** The longest line RFC 5322 (2.1.1) allows, CRLF not counted. */
 const MAX_LINE = 998
@@ -60,10 +62,12 @@ export function prefixSubject(prefix: string, value: string): string {
 }
 
 /**
- * Is this raw header line (as Haraka keeps it, folds included) an X-Shop-Notice, or an
- * Authentication-Results / Original-Authentication-Results under our authserv-id, in a
- * spelling Haraka's parser does not take for a field: white space before the colon.
- * RFC 5322's obsolete syntax allows it (obs-optional), and mail clients read it so.
+ * Is this raw header line (as Haraka keeps it, folds included) an X-Shop-Notice, an
+ * X-Shop-Notice-Released, or an Authentication-Results / Original-Authentication-Results
+ * under our authserv-id, in a spelling Haraka's parser does not take for a field: white
+ * space before the colon, or a fold between the name and the colon. RFC 5322's obsolete
+ * syntax allows the first (obs-optional), and mail clients read both so. A release header
+ * spelled so is never ours (a release writes `X-Shop-Notice-Released: …`).
  */
 export function isForgedLine(line: string, authservId: string): boolean {
   const colon = line.indexOf(':')
@@ -71,7 +75,7 @@ export function isForgedLine(line: string, authservId: string): boolean {
   const written = line.slice(0, colon)
   const name = written.trim().toLowerCase()
   if (name === written.toLowerCase()) return false // a proper field: Haraka's remove_header() takes it
-  if (name === VERDICT_HEADER.toLowerCase()) return true
+  if (name === VERDICT_HEADER.toLowerCase() || name === RELEASE_HEADER.toLowerCase()) return true
   const isAr = name === AR_HEADER.toLowerCase() || name === `original-${AR_HEADER.toLowerCase()}`
   return isAr && isOurAuthResults(line.slice(colon + 1), authservId)
 }

@@ -15,6 +15,7 @@ import {
   type PassReport,
   type SoakWorld,
   type Store,
+  DNS_DEFER_TEXT,
   account,
   expectedBody,
   formatPass,
@@ -85,7 +86,7 @@ t.test('the accounting finds a lost, a doubled, a kept, a changed and an unknown
   const lost = account({ ...base, outcomes, store: store(copies.slice(1)) })
   t.equal(lost.total.lost, 1, 'a copy taken away: lost')
   t.match(lost.failures.join('\n'), new RegExp(`stored nowhere \\(lost\\): 1 message\\(s\\), numbers ${copies[0]!.seqs[0]}\\b`))
-  t.match(lost.failures.join('\n'), /delivered \d+ \+ quarantined \d+ \+ rejected \d+ != sent 240/)
+  t.match(lost.failures.join('\n'), /delivered \d+ \+ quarantined \d+ \+ rejected \d+ \+ deferred \d+ != sent 240/)
 
   const doubled = account({ ...base, outcomes, store: store([...copies, { ...copies[3]!, file: `${copies[3]!.file}.again` }]) })
   t.equal(doubled.total.duplicated, 1, 'a copy stored twice: duplicated')
@@ -106,6 +107,24 @@ t.test('the accounting finds a lost, a doubled, a kept, a changed and an unknown
 
   const foreign = account({ ...base, outcomes, store: store([...copies, { ...copies[0]!, file: 'stray', seqs: [] }]) })
   t.match(foreign.failures.join('\n'), /stored files without a number of this run: stray/, 'a file without a number')
+  // a deferral: a fate only under DNS faults, only the plugin's DNS 451, never for a lookalike (its From is no brand's)
+  const byVariant = (v: string): number => quarantine.raw.plan.findIndex((ti) => world.templates[ti]!.variant === v)
+  const dnsDefer = { stage: 'end of DATA' as const, code: 451, text: `4.4.3 ${DNS_DEFER_TEXT}, try again later` }
+  for (const [variant, dnsFaults, text, ok] of [
+    ['dkim-signed', true, dnsDefer.text, true],
+    ['wrong-ip', true, dnsDefer.text, true],
+    ['dkim-signed', false, dnsDefer.text, false],
+    ['lookalike', true, dnsDefer.text, false],
+    ['wrong-ip', true, '4.3.0 something else', false],
+  ] as const) {
+    const i = byVariant(variant)
+    const a = account({ ...base, dnsFaults, outcomes: outcomes.map((o, k) => (k === i ? { ...dnsDefer, text } : o)), store: store(copies.filter((c) => c.seqs[0] !== i)) })
+    t.equal(a.total.deferred, 1, `${variant}, faults ${dnsFaults}, ${text}: deferred`)
+    t.equal(a.failures.length === 0, ok, `${variant}, faults ${dnsFaults}, ${text}: ${ok ? 'a fate' : 'a failure'}${a.failures.length ? `: ${a.failures.join('; ')}` : ''}`)
+  }
+
+  const left = account({ ...base, outcomes, store: { copies, leftovers: ['/q/20260521/.x.abc.tmp'] } })
+  t.match(left.failures.join('\n'), /unfinished files left in tmp\/: \.x\.abc\.tmp/, "a quarantine writer's temporary file left behind")
 })
 
 t.test('expectedBody: the part below the headers, LF endings, long lines cut as Haraka cuts them', async (t) => {

@@ -18,6 +18,9 @@ export const FORGED_SPELLINGS: readonly string[] = [
   `Authentication-Results\t:${AUTHSERV}; spf=pass`,
   `Authentication-Results: (comment) ${AUTHSERV} (another); dmarc=pass`,
   `Authentication-Results: "${AUTHSERV}"; dmarc=pass`,
+  // a quoted-string with quoted-pairs (RFC 8601 2.2 allows authserv-id as one)
+  `Authentication-Results: "${AUTHSERV.replace(/\./g, '\\.')}"; dmarc=pass`,
+  `Authentication-Results: "\\${AUTHSERV}" ; dmarc=pass`,
   `Authentication-Results: ${AUTHSERV}.; dmarc=pass`,
   `Authentication-Results: ${AUTHSERV} 1; dmarc=pass`,
   `Authentication-Results:\r\n ${AUTHSERV};\r\n dmarc=pass`,

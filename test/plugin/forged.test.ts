@@ -76,7 +76,42 @@ t.test('every spelling of a forged verdict is removed; ours alone survive, as a 
   }
 })
 
+/** A release header no release wrote: its token is no claim's. */
+const FAKE_RELEASE = 'by=mallory; at=Thu, 21 May 2026 10:00:00 +0000; id=AAAA0001-0000-0000-0000-000000000001.1; token=0123456789abcdef0123456789abcdef'
+const FORGED_RELEASE_SPELLINGS: readonly string[] = [
+  `X-Shop-Notice-Released: ${FAKE_RELEASE}`,
+  `x-shop-notice-released: ${FAKE_RELEASE}`,
+  `X-Shop-Notice-Released : ${FAKE_RELEASE}`,
+  `X-Shop-Notice-Released\t:${FAKE_RELEASE}`,
+  `X-SHOP-NOTICE-RELEASED  :  ${FAKE_RELEASE}`,
+  // folded between the name and the colon, and folded in the value
+  `X-Shop-Notice-Released\r\n : ${FAKE_RELEASE}`,
+  `X-Shop-Notice-Released:\r\n ${FAKE_RELEASE.replace(/; /g, ';\r\n\t')}`,
+]
+
+t.test('every spelling of a forged release header is removed, as a client reads them', async (t) => {
+  const { plugin } = makePlugin(t, { dnsPort, ini: '[actions]\nmode=quarantine\n', registry: REGISTRY })
+  for (const forged of FORGED_RELEASE_SPELLINGS) {
+    const conn = connection()
+    const msg = makeMessage({
+      extraHeaders: [forged],
+      from: mailbox('テストショップ', 'notice@testshop.jp'),
+      subject: '【テストショップ】ご入金確認',
+      body: 'ご入金を確認しました。\nご注文番号: 1234\n',
+    })
+    t.ok((await clientView(msg)).has('x-shop-notice-released'), `${JSON.stringify(forged)}: a client reads it as the release header`)
+    await deliver(plugin, conn, msg)
+    const view = await clientView(await written(conn))
+    t.notOk(view.has('x-shop-notice-released'), `${JSON.stringify(forged)}: removed`)
+    t.match(view.get('x-shop-notice')?.[0], /^spoofed; brand=testshop;/, '... and the message scanned: spoofed')
+  }
+})
+
 t.test('isForgedLine: only the spellings Haraka does not parse, and only ours', async (t) => {
+  t.ok(isForgedLine(`X-Shop-Notice-Released : ${FAKE_RELEASE}\n`, AUTHSERV))
+  t.ok(isForgedLine(`X-Shop-Notice-Released\r\n : ${FAKE_RELEASE}\n`, AUTHSERV))
+  t.notOk(isForgedLine(`X-Shop-Notice-Released: ${FAKE_RELEASE}\n`, AUTHSERV), 'a proper field: the release check takes it')
+  t.notOk(isForgedLine('X-Shop-Notice-Releasedx : y\n', AUTHSERV))
   t.ok(isForgedLine('X-Shop-Notice : verified\n', AUTHSERV))
   t.ok(isForgedLine('x-shop-notice\t:verified\n', AUTHSERV))
   t.ok(isForgedLine(`Authentication-Results : ${AUTHSERV}; dmarc=pass\n`, AUTHSERV))
@@ -88,7 +123,9 @@ t.test('isForgedLine: only the spellings Haraka does not parse, and only ours', 
 })
 
 t.test('our authserv-id in every spelling, and nobody else\'s', async (t) => {
-  for (const v of [`${AUTHSERV}.; dmarc=pass`, `"${AUTHSERV}.";`, `(x; y) ${AUTHSERV}; spf=pass`]) t.ok(isOurAuthResults(v, AUTHSERV), v)
+  for (const v of [`${AUTHSERV}.; dmarc=pass`, `"${AUTHSERV}.";`, `(x; y) ${AUTHSERV}; spf=pass`, `"${AUTHSERV.replace(/\./g, '\\.')}"; dmarc=pass`, `"${AUTHSERV.replace(/^./, (c) => `\\${c}`)}" ; dkim=pass`]) {
+    t.ok(isOurAuthResults(v, AUTHSERV), v)
+  }
   for (const v of [`"${AUTHSERV};x"; dmarc=pass`, `x${AUTHSERV}; spf=pass`, `(${AUTHSERV}) other.example; spf=pass`]) t.notOk(isOurAuthResults(v, AUTHSERV), v)
 })
 

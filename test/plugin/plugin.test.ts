@@ -102,11 +102,8 @@ t.test('a spoof of a registered brand is quarantined, forged verdicts removed', 
   t.equal(ours.length, 1, 'one Authentication-Results with our authserv-id')
   t.match(ours[0], /spf=fail[\s\S]*dkim=none[\s\S]*dmarc=fail[\s\S]*arc=none/)
   t.ok(ars.some((v: string) => v.startsWith('mx.other.example')), 'another server\'s results are kept')
-  t.equal(conn.transaction.notes.quarantine, true)
-  // core queue/quarantine reads the action after it tried to store the file: 4xx unless it did
-  t.same(conn.transaction.notes.quarantine_action, [constants.DENYSOFT, 'Message could not be stored, try again later'])
-  conn.transaction.notes.quarantined = '/var/spool/haraka/quarantine/20260521/x'
-  t.same(conn.transaction.notes.quarantine_action, [constants.OK, 'Message accepted'])
+  t.equal(conn.transaction.notes.shop_notice_hold, true, 'to be held by the plugin (hold_message, queue_held)')
+  t.notOk(conn.transaction.notes.quarantine, 'core queue/quarantine is not asked')
   t.equal(conn.transaction.notes.shop_notice.verdict, 'spoofed')
   const res = conn.transaction.results.get('shop-notice')
   t.match(res.fail, ['spoofed(testshop)'])
@@ -139,13 +136,13 @@ t.test('[dmarc] enforce: held in quarantine mode; off by default', async (t) => 
   const conn = connection({ mailFrom: 'hanako@home.example' })
   const r = await run(held, conn, forgedPersonal())
   t.equal(r.rc, undefined)
-  t.equal(conn.transaction.notes.quarantine, true, 'held')
+  t.equal(conn.transaction.notes.shop_notice_hold, true, 'held')
 
   const off = makePlugin(t, '[actions]\nmode=reject\n').plugin
   const conn2 = connection({ mailFrom: 'hanako@home.example' })
   const r2 = await run(off, conn2, forgedPersonal())
   t.equal(r2.rc, undefined, 'without [dmarc] enforce the policy is only a score')
-  t.notOk(conn2.transaction.notes.quarantine)
+  t.notOk(conn2.transaction.notes.shop_notice_hold)
   t.notOk(conn2.transaction.notes.shop_notice.action_by)
 })
 
@@ -155,7 +152,7 @@ t.test('monitor mode only writes headers', async (t) => {
   const r = await run(plugin, conn, spoof())
   t.equal(r.rc, undefined)
   t.match(header(conn, 'X-Shop-Notice')[0], /^spoofed;/)
-  t.notOk(conn.transaction.notes.quarantine)
+  t.notOk(conn.transaction.notes.shop_notice_hold)
 })
 
 t.test('tag mode prefixes the subject when configured', async (t) => {
@@ -163,7 +160,7 @@ t.test('tag mode prefixes the subject when configured', async (t) => {
   const conn = connection()
   await run(plugin, conn, spoof())
   t.match(header(conn, 'Subject')[0], /^\[SPOOF\?\] =\?UTF-8\?B\?/)
-  t.notOk(conn.transaction.notes.quarantine)
+  t.notOk(conn.transaction.notes.shop_notice_hold)
 })
 
 t.test('relaying clients are not scanned but cannot carry a verdict', async (t) => {
@@ -198,7 +195,7 @@ t.test('a DNS failure defers a brand notice in quarantine mode, never a spoof ve
   t.notMatch(v, /^(spoofed|suspicious);/)
   t.match(v, /AUTH_DNS_TEMPFAIL/)
   t.match(header(conn, 'Authentication-Results')[0], /temperror/)
-  t.notOk(conn.transaction.notes.quarantine)
+  t.notOk(conn.transaction.notes.shop_notice_hold)
 })
 
 t.test('an internal failure lets the message through with verdict error', async (t) => {
@@ -288,7 +285,7 @@ t.test('fragments other plugins gave core survive: merged under our id, or in co
   t.same(other.transaction.notes.authentication_results, [])
 })
 
-t.test('quarantine mode without queue/quarantine in config/plugins is warned about', async (t) => {
+t.test('quarantine mode needs no core queue/quarantine: the plugin holds messages itself, before any queue plugin', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-plugin-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   fs.mkdirSync(path.join(dir, 'config'))
@@ -298,7 +295,8 @@ t.test('quarantine mode without queue/quarantine in config/plugins is warned abo
   const warnings: string[] = []
   plugin.logwarn = (msg: string) => warnings.push(msg)
   plugin.register()
-  t.match(warnings, [/mode=quarantine, but queue\/quarantine is not in config\/plugins/])
+  t.same(warnings, [], 'nothing to warn about')
+  t.ok(plugin.hooks.data_post.includes('hold_message') && plugin.hooks.queue.includes('queue_held'), 'its own writer and queue hook')
 })
 
 t.test('an invalid configuration at start-up is refused', async (t) => {

@@ -1,7 +1,8 @@
 /**
- * The plugin's side of the quarantine, through haraka-test-fixtures: the sidecar
- * written when core queue/quarantine has stored a message (queue_ok), the answer core
- * gives when it could not, and a released copy coming back through the plugin.
+ * The plugin's side of the quarantine, through haraka-test-fixtures: the message held by
+ * the plugin's own writer (data_post, last) or deferred 451 when it cannot be stored, the
+ * queue's answer for a held message, the sidecar written when it was stored (queue_ok),
+ * and a released copy coming back through the plugin.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -72,16 +73,27 @@ function coreStores(quarantine: string, conn: { transaction: { uuid: string; not
 const queueOk = (plugin: { record_quarantine(next: () => void, conn: unknown): void }, conn: unknown) =>
   new Promise<void>((resolve) => plugin.record_quarantine(() => resolve(), conn))
 
-t.test('queue_ok writes the sidecar next to the message core stored', async (t) => {
+t.test('a spoof is held whole by the plugin, accepted by the queue, and its sidecar written', async (t) => {
   const { plugin, quarantine } = makePlugin(t)
   t.ok(plugin.hooks.queue_ok?.includes('record_quarantine'), 'queue_ok is hooked')
+  t.ok(plugin.hooks.data_post?.includes('hold_message'), 'data_post hold_message is hooked')
+  t.ok(plugin.hooks.queue?.includes('queue_held') && plugin.hooks.queue_outbound?.includes('queue_held'), 'queue and queue_outbound are hooked')
   const { conn, logs } = connection()
   await dataPost(plugin, conn, spoof())
-  t.equal(conn.transaction.notes.quarantine, true, 'held')
-  t.same(conn.transaction.notes.quarantine_action, [constants.DENYSOFT, 'Message could not be stored, try again later'], 'not stored yet: core would answer 4xx')
-  const file = coreStores(quarantine, conn, spoof())
-  t.same(conn.transaction.notes.quarantine_action, [constants.OK, 'Message accepted'], 'stored: 250')
-
+  t.equal(conn.transaction.notes.shop_notice_hold, true, 'to hold')
+  t.notOk(conn.transaction.notes.quarantine, 'core queue/quarantine is not asked')
+  const asScanned = await new Promise<Buffer>((resolve) => conn.transaction.message_stream.get_data(resolve))
+  const h = await fixtures.callDataPost(plugin, conn, 'hold_message')
+  t.equal(h.rc, undefined, 'stored: data_post goes on')
+  const file = conn.transaction.notes.quarantined as string
+  t.match(file, new RegExp(`^${quarantine.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\d{8}/${conn.transaction.uuid}$`), 'in core\'s layout: <quarantine_path>/YYYYMMDD/<id>')
+  t.ok(fs.readFileSync(file).equals(Buffer.from(asScanned.toString('latin1').replace(/\r\n/g, '\n'), 'latin1')), 'the message whole, with our headers, LF line endings as core writes it')
+  t.equal(fs.statSync(file).mode & 0o777, 0o640, 'readable by its owner and group only')
+  const q = await fixtures.callQueue(plugin, conn, 'queue_held')
+  t.equal(q.rc, constants.OK, 'the queue accepts it (250) before any queue plugin could deliver it')
+  t.equal(q.msg, 'Message accepted')
+  const { conn: plain } = connection()
+  t.equal((await fixtures.callQueue(plugin, plain, 'queue_held')).rc, undefined, 'a message not held goes on to the queue plugins')
   await queueOk(plugin, conn)
   const sidecar = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'))
   t.match(sidecar, {
@@ -100,6 +112,7 @@ t.test('queue_ok writes the sidecar next to the message core stored', async (t) 
   t.ok(sidecar.signals.some((s: { symbol: string; score: number }) => s.symbol === 'BRAND_NOT_AUTHENTICATED' && s.score > 0), 'signals with their scores')
   t.match(sidecar.authentication_results, [/^mx\.test\.example;/], 'our Authentication-Results')
   t.same(fs.readdirSync(path.dirname(file)).sort(), [path.basename(file), `${path.basename(file)}.json`], 'no temporary file left behind')
+  t.notOk(logs.join('\n').includes('could not be held'))
   t.match(logs.join('\n'), /quarantined id=\S+ file=\S+ sidecar=\S+\.json/)
 
   const listed = await new QuarantineStore(quarantine).list()
@@ -117,9 +130,6 @@ t.test('queue_ok does nothing for a message core did not store, and never fails 
   await queueOk(plugin, conn)
   t.match(logs.join('\n'), /logerror quarantined id=\S+ file=\S+, but its sidecar could not be written: ENOENT/, 'a failure is logged, next() is called')
 
-  const { conn: other } = connection()
-  other.transaction.notes.quarantine_action = [constants.OK, 'mine']
-  t.same(other.transaction.notes.quarantine_action, [constants.OK, 'mine'], 'other plugins still set their own action')
 })
 
 t.test('a released copy passes once, as it was held; a forged release header is removed', async (t) => {
@@ -142,18 +152,18 @@ t.test('a released copy passes once, as it was held; a forged release header is 
   const { conn: wrong, logs: wrongLogs } = connection()
   await dataPost(plugin, wrong, Buffer.concat([Buffer.from(`${header('f'.repeat(32))}\r\n`), stored]))
   t.same(wrong.transaction.header.get_all('X-Shop-Notice-Released'), [], 'a wrong token: the header is removed')
-  t.equal(wrong.transaction.notes.quarantine, true, '... and the message is scanned and held')
+  t.equal(wrong.transaction.notes.shop_notice_hold, true, '... and the message is scanned and held')
   t.match(wrongLogs.join('\n'), /logwarn removed 1 X-Shop-Notice-Released header\(s\) without a valid release token/)
 
   const { conn: two } = connection()
   await dataPost(plugin, two, Buffer.concat([Buffer.from(`${header(token)}\r\n${header(token)}\r\n`), stored]))
   t.same(two.transaction.header.get_all('X-Shop-Notice-Released'), [], 'two release headers, even with the right token: removed')
-  t.equal(two.transaction.notes.quarantine, true, '... and held')
+  t.equal(two.transaction.notes.shop_notice_hold, true, '... and held')
 
   const { conn: released, logs } = connection()
   const r = await dataPost(plugin, released, Buffer.concat([Buffer.from(`${header(token)}\r\n`), stored]))
   t.equal(r.rc, undefined, 'passed on')
-  t.notOk(released.transaction.notes.quarantine, 'not held again')
+  t.notOk(released.transaction.notes.shop_notice_hold, 'not held again')
   t.match(released.transaction.results.get('shop-notice').skip, ['released'])
   t.equal(released.transaction.header.get_all('X-Shop-Notice-Released').length, 1, 'the release header stays')
   t.match(released.transaction.header.get_all('X-Shop-Notice')[0], /^spoofed; brand=testshop/, 'the verdict it was held with stays')
@@ -161,7 +171,39 @@ t.test('a released copy passes once, as it was held; a forged release header is 
 
   const { conn: again } = connection()
   await dataPost(plugin, again, Buffer.concat([Buffer.from(`${header(token)}\r\n`), stored]))
-  t.equal(again.transaction.notes.quarantine, true, 'the same token a second time: held')
+  t.equal(again.transaction.notes.shop_notice_hold, true, 'the same token a second time: held')
   t.same(again.transaction.header.get_all('X-Shop-Notice-Released'), [])
 
+})
+
+t.test('a day folder that cannot be made: 451, nothing held, nothing delivered, the next message still held', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-qfail-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  // a regular FILE where the quarantine folder's parent should be: mkdir fails with ENOTDIR, as root too
+  fs.writeFileSync(path.join(dir, 'not-a-folder'), 'x')
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const { plugin } = makeFixturePlugin<any>(t, {
+    dnsPort,
+    ini: '[actions]\nmode=quarantine\n',
+    registry: 'retailers:\n  testshop:\n    names: [TestShop, テストショップ]\n    sending_domains: [testshop.jp]\n',
+    files: { 'quarantine.ini': `quarantine_path=${path.join(dir, 'not-a-folder', 'quarantine')}\n` },
+  })
+  const { conn, logs } = connection()
+  await dataPost(plugin, conn, spoof())
+  const r = await fixtures.callDataPost(plugin, conn, 'hold_message')
+  t.equal(r.rc, constants.DENYSOFT, 'deferred')
+  t.equal(r.msg?.code, 451, '451')
+  t.match(String(r.msg?.reply), /could not be stored, try again later/)
+  t.notOk(conn.transaction.notes.quarantined, 'not recorded as held')
+  t.match(logs.join('\n'), /logerror id=\S+ could not be held \(ENOTDIR/, 'logged, with the reason')
+  // had data_post ended before hold_message (another plugin's OK), the queue defers it too
+  const q = await fixtures.callQueue(plugin, conn, 'queue_held')
+  t.equal(q.rc, constants.DENYSOFT, 'the queue defers it: no queue plugin after ours delivers it')
+
+  // the same plugin answers the next message: a good folder again
+  fs.rmSync(path.join(dir, 'not-a-folder'))
+  const { conn: next } = connection()
+  await dataPost(plugin, next, spoof())
+  t.equal((await fixtures.callDataPost(plugin, next, 'hold_message')).rc, undefined)
+  t.ok(fs.existsSync(next.transaction.notes.quarantined as string), 'the next one is held')
 })

@@ -319,6 +319,64 @@ t.test('the release token: good once, only while its release is being sent', asy
   }
 })
 
+t.test('the release token is looked up by its id: a few file operations, never a listing of the quarantine', async (t) => {
+  const { dir } = await folder(t, HELD)
+  // a large quarantine: 3,000 more messages over 30 days
+  for (let d = 0; d < 30; d++) {
+    const day = path.join(dir, `202604${String(d + 1).padStart(2, '0')}`)
+    fs.mkdirSync(day, { recursive: true })
+    for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(day, `FILL${d}-${i}`), 'x')
+  }
+  const store = new QuarantineStore(dir)
+  const e = await store.find('AAAA0001')
+  const token = 'c'.repeat(32)
+  await store.claim(e, { state: 'sending', by: 'alice', at: NOW.toISOString(), to: 'h:25', token })
+  const value = formatReleaseHeader({ by: 'alice', at: rfc5322Date(NOW), id: e.id, token })
+
+  const counted = { readdir: 0, opendir: 0, paths: new Set<string>() }
+  const real = { readdir: fs.promises.readdir, opendir: fs.promises.opendir, readFile: fs.promises.readFile, stat: fs.promises.stat }
+  const p = fs.promises as unknown as Record<string, unknown>
+  p.readdir = (...args: unknown[]) => (counted.readdir++, (real.readdir as (...a: unknown[]) => unknown)(...args))
+  p.opendir = (...args: unknown[]) => (counted.opendir++, (real.opendir as (...a: unknown[]) => unknown)(...args))
+  p.readFile = (f: string, ...rest: unknown[]) => (counted.paths.add(String(f)), (real.readFile as (...a: unknown[]) => unknown)(f, ...rest))
+  p.stat = (f: string, ...rest: unknown[]) => (counted.paths.add(String(f)), (real.stat as (...a: unknown[]) => unknown)(f, ...rest))
+  let got: unknown
+  let forged: unknown
+  try {
+    forged = await store.useToken(formatReleaseHeader({ by: 'x', at: rfc5322Date(NOW), id: 'FILL3-7', token }))
+    got = await store.useToken(value)
+  } finally {
+    Object.assign(fs.promises, real)
+  }
+  t.equal(forged, undefined, 'a held message with no release being sent: refused')
+  t.match(got, { by: 'alice', id: e.id }, 'the release being sent: accepted')
+  t.equal(counted.readdir + counted.opendir, 0, 'no folder listed')
+  t.ok([...counted.paths].every((f) => f.includes(e.id) || f.includes('FILL3-7')), `only the ids' own files touched: ${[...counted.paths].map((f) => path.relative(dir, f)).join(', ')}`)
+  t.ok(counted.paths.size <= 8, `${counted.paths.size} files read`)
+})
+
+t.test('release claims and their token are readable by their owner only', async (t) => {
+  const { dir } = await folder(t, HELD)
+  const store = new QuarantineStore(dir)
+  const e = await store.find('AAAA0001')
+  const token = 'd'.repeat(32)
+  const mode = (f: string): number => fs.statSync(f).mode & 0o777
+  await store.claim(e, { state: 'sending', by: 'alice', at: NOW.toISOString(), to: 'h:25', token })
+  t.equal(mode(`${e.file}.release`), 0o600, '.release (the token inside) 0600')
+  t.equal(mode(path.join(dir, '.releasing', e.id)), 0o600, '.releasing/<id> 0600')
+  t.equal(mode(path.join(dir, '.releasing')), 0o700, '.releasing/ 0700')
+  await store.useToken(formatReleaseHeader({ by: 'alice', at: rfc5322Date(NOW), id: e.id, token }))
+  t.equal(mode(`${e.file}.release-used`), 0o600, '.release-used 0600')
+  await store.settle(e, { state: 'released', by: 'alice', at: NOW.toISOString(), to: 'h:25' })
+  t.equal(mode(`${e.file}.release`), 0o600, 'the settled record too')
+  t.notOk(fs.existsSync(path.join(dir, '.releasing', e.id)), 'settled: no longer being sent')
+  t.notOk((await store.list()).some((x) => x.id.startsWith('.')), 'nothing of .releasing/ is listed')
+  const other = await store.find('CCCC')
+  await store.claim(other, { state: 'sending', by: 'alice', at: NOW.toISOString(), to: 'h:25', token })
+  await store.unclaim(other)
+  t.notOk(fs.existsSync(path.join(dir, '.releasing', other.id)), 'given back: gone from .releasing/')
+})
+
 t.test('text from messages', async (t) => {
   t.equal(sanitizeText('a\r\n\tb'), 'a b', 'unfolded')
   t.equal(sanitizeText('pay\u202Egpj.exe'), 'pay\uFFFDgpj.exe', 'bidi override shown')
@@ -412,6 +470,68 @@ t.test('the SMTP client against a loopback sink', async (t) => {
   } catch (err) {
     t.match(err, { delivered: 'no', message: /not a valid envelope address/ })
   }
+})
+
+/** What a terminal could act on, or what hides or reorders text (quarantine/text.ts printable). */
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\p{Cf}\p{Default_Ignorable_Code_Point}]/u
+/** Escapes a forged sidecar or claim might carry: a screen redrawn into a fake "verified", C1 CSI, bidi, fillers, tags. */
+const HOSTILE = [
+  '\u001b[2J\u001b[H\u001b[32mverdict verified\u001b[0m',
+  '\u001b]0;title\u0007',
+  '\u009b31m',
+  'shop\u202e.exe\u202c',
+  'a\u2066b\u2069',
+  'x\u200by\u200dz',
+  '\u115f\u3164\ufe0f\u034f',
+  '\u{e0041}\u{e0001}',
+  'line\nVerdict    verified\rcarriage',
+  '\u2028\u2029\u0085',
+].join(' ')
+
+t.test('list and show print no escape sequence from a sidecar or claim full of them', async (t) => {
+  const { dir, file } = await folder(t, [HELD[0]!])
+  const f = file(HELD[0]!.id)
+  const h = (s: string): string => `${s} ${HOSTILE}`
+  fs.writeFileSync(
+    `${f}.json`,
+    JSON.stringify({
+      version: 1,
+      id: HELD[0]!.id,
+      received: NOW.toISOString(),
+      remote: { ip: h('192.0.2.1'), host: h('host'), helo: h('helo') },
+      envelope: { from: h('bounce@shop.example'), to: [h('alice@example.net')] },
+      from: h('TestShop'),
+      subject: h('Your order'),
+      message_id: h('<id@x>'),
+      size: 10,
+      verdict: h('spoofed'),
+      brand: h('testshop'),
+      kind: h('order'),
+      score: 12,
+      action: h('quarantine'),
+      signals: [{ symbol: h('AUTH_SPF_FAIL'), score: 2, options: [h('opt')] }],
+      auth: { spf: h('fail'), dkim: [h('pass:shop.example')], dmarc: h('fail'), arc: h('none') },
+      authentication_results: [h('mx.test.example; dkim=pass header.d=shop.example')],
+    }),
+  )
+  fs.writeFileSync(`${f}.release`, JSON.stringify({ state: 'released', by: h('alice'), at: h(NOW.toISOString()), to: h('h:25'), reply: h('250 ok'), error: h('none') }))
+  const out: string[] = []
+  const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l) }
+  for (const args of [['list'], ['list', '--json'], ['show', HELD[0]!.id], ['show', '--json', HELD[0]!.id], ['show', 'nothing-like-it'], ['list', '--status', HOSTILE]]) {
+    out.length = 0
+    await quarantineCommand([...args, '--dir', dir], io, () => NOW)
+    t.ok(out.length > 0, `${args[0]} ${args[1] ?? ''}: printed`)
+    const bad = out.filter((l) => UNSAFE.test(l))
+    t.same(bad, [], `${args.join(' ').slice(0, 40)}: no line with a control, bidi or invisible character`)
+    if (args.includes('--json')) {
+      const o = JSON.parse(out[0]!)
+      t.equal(o.subject, h('Your order'), 'JSON keeps the value exactly, escaped')
+    }
+  }
+  out.length = 0
+  await quarantineCommand(['show', HELD[0]!.id, '--dir', dir], io, () => NOW)
+  t.notOk(out.some((l) => /^Verdict +verified/.test(l)), 'no field begins a line of its own')
+  t.ok(out.some((l) => l.includes('dkim=pass:shop.example \uFFFD[2J')), 'the DKIM d= shown with its escape visible as U+FFFD')
 })
 
 t.test('the command in-process: list, show, purge with a fixed clock; usage errors', async (t) => {

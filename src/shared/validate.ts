@@ -6,7 +6,7 @@
  */
 import net from 'node:net'
 
-import { ConfigError } from '../shared/errors.js'
+import { ConfigError } from './errors.js'
 
 export type Mapping = Record<string, unknown>
 
