@@ -363,6 +363,13 @@ const cases: Case[] = [
     body: 'Your annual plan was renewed and $399.99 was charged to your card.\nTo cancel and get a refund, contact our billing department at 808-555-0143.\n',
     must: ['CONTENT_CALLBACK_NUMBER'],
   },
+  {
+    name: 'a card suspended "for now" (一時的に停止) is an account notice',
+    from: mailbox('カードセンター', 'info@card-center.example'),
+    subject: '重要',
+    body: 'カードのご利用を一時的に停止させていただいております。\n下記よりログインのうえ、ご確認ください。\n',
+    kind: 'account',
+  },
   // --- attachments ---
   {
     name: 'an archive and an HTML file on a notice; the brand promised no attachments',
