@@ -84,7 +84,10 @@ const HASH_NUMBER = /#\s?(\d{2,}(?:-\d{2,})+)/g
 const PHONE_RUN = /[+(]?\d[\d ().-]*/g
 const PHONE = /^(?:(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|\+\d{1,3}[ .-]\(?\d{1,4}\)?(?:[ .-]\d{2,4}){2,3})/
 
-/** The first telephone number with a callback phrase of the book just before (or right after) it. */
+/**
+ * The first telephone number with a callback phrase of the book just before (or right after) it,
+ * or with an ordinary contact phrase and a reason to ring (cancel, dispute, did not authorise) near it.
+ */
 export function callbackNumber(text: string, book: PhraseBook): { number: string; phrase: string } | undefined {
   const nfkc = text.normalize('NFKC')
   let seen = 0
@@ -97,6 +100,9 @@ export function callbackNumber(text: string, book: PhraseBook): { number: string
     const around = normaliseText(nfkc.slice(Math.max(0, at - 160), at + m[0].length + 60))
     const phrase = book.callback.find((p) => around.includes(p))
     if (phrase) return { number: m[0], phrase }
+    // "contact our billing department at": a lure only when it says why to ring (to cancel, if you did not authorise)
+    const contact = book.callback_contact.find((p) => around.includes(p))
+    if (contact && book.callback_reasons.some((r) => around.includes(r))) return { number: m[0], phrase: contact }
   }
   return undefined
 }

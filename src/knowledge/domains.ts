@@ -254,10 +254,13 @@ export class DomainIndex {
    * that name as written. A reader sees the brand's name: it is a claim of the brand.
    */
   confusableName(word: string): Brand | undefined {
-    const w = word.normalize('NFKC').toLowerCase()
-    if (w.length < 4 || /^[a-z]+$/.test(w)) return undefined
+    const nfkc = word.normalize('NFKC')
+    // a capital I after a small letter stands for an l (WaImart, PayPaI): one glyph in most fonts
+    const folded = nfkc.replace(/(?<=\p{Ll})I/gu, 'l')
+    const w = folded.toLowerCase()
+    if (w.length < 4 || (/^[a-z]+$/.test(w) && folded === nfkc)) return undefined
     const hit = this.nameSkeletons.get(skeleton(w))
-    return hit && hit.name !== w ? hit.brand : undefined
+    return hit && (hit.name !== w || folded !== nfkc) ? hit.brand : undefined
   }
 
   /** Labels of the host that are IDNs mixing scripts a single name never mixes (Latin with Cyrillic…). */

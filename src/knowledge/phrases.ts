@@ -47,6 +47,10 @@ export interface PhraseBook {
   readonly simplified_chinese: ReadonlySet<string>
   /** normalised phrases that ask the reader to telephone (callback lures) */
   readonly callback: readonly string[]
+  /** normalised ordinary ways of giving a number: a callback lure only with one of `callback_reasons` near it */
+  readonly callback_contact: readonly string[]
+  /** normalised reasons a lure gives to ring (cancel, dispute, did not authorise) */
+  readonly callback_reasons: readonly string[]
   readonly attachments: {
     /** lower case, without the dot */
     readonly risky_extensions: ReadonlySet<string>
@@ -68,6 +72,8 @@ const TOP_KEYS = new Set([
   'details',
   'simplified_chinese',
   'callback',
+  'callback_contact',
+  'callback_reasons',
   'attachments',
   'generic_words',
 ])
@@ -97,6 +103,13 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
     if (!isRecord(v)) return fail(at, 'expected a mapping with `ja` and `en` lists')
     c.unknownKeys(v, LANGUAGES, (key) => `${at}.${key}`, 'unknown language')
     return { ja: list(v.ja, `${at}.ja`), en: list(v.en, `${at}.en`) }
+  }
+  // a language may have none of these (callback_contact.ja: the Japanese callback words already ask to ring)
+  const bilingualOrEmpty = (v: unknown, at: string): Bilingual => {
+    if (!isRecord(v)) return fail(at, 'expected a mapping with `ja` and `en` lists')
+    c.unknownKeys(v, LANGUAGES, (key) => `${at}.${key}`, 'unknown language')
+    const either = (w: unknown, key: string): string[] => (Array.isArray(w) && w.length === 0 ? [] : list(w, key))
+    return { ja: either(v.ja, `${at}.ja`), en: either(v.en, `${at}.en`) }
   }
   const compiled = (b: Bilingual): string[] => [...new Set([...b.ja, ...b.en].map(normaliseText))]
   const positive = (v: unknown, at: string, integer: boolean): number => c.number(v, at, { positive: true, integer })
@@ -186,6 +199,8 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
       details,
       simplified_chinese: glyphs,
       callback: compiled(bilingual(raw.callback, 'callback')),
+      callback_contact: compiled(bilingualOrEmpty(raw.callback_contact, 'callback_contact')),
+      callback_reasons: compiled(bilingual(raw.callback_reasons, 'callback_reasons')),
       attachments,
       generic_words: new Set(genericWords),
     },

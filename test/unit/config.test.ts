@@ -148,9 +148,11 @@ t.test('the shipped scores file gives every symbol of the code a score, and decl
   const { value, warnings } = parseScores(raw, SCORES)
   t.same(warnings, [])
   t.equal(value.scores.BRAND_NOT_AUTHENTICATED, 6)
-  t.equal(value.composites.length, 1)
+  t.equal(value.composites.length, 2)
   t.equal(value.composites[0]?.when, 'BRAND_AUTHENTICATED')
   t.ok(value.composites[0]?.removes.includes('LINK_OFF_BRAND'))
+  t.equal(value.composites[1]?.when, 'ATTACHMENT_ON_NOTICE')
+  t.same(value.composites[1]?.removes, ['CONTENT_DETAILS_MISSING'], 'a notice whose document is attached has its details there')
   t.same(parseIni({}).value.scores, value.scores, 'parseIni takes the shipped scores when given no book')
 })
 
@@ -183,7 +185,12 @@ t.test('an admin scores file merges over the shipped one key by key; [scores] of
   t.equal(value.scores.AUTH_NONE, 3, 'the admin file')
   t.equal(value.scores.LINK_HTTP, 0.5, 'the ini wins')
   t.equal(value.scores.BRAND_NOT_AUTHENTICATED, 6, 'the rest keep the shipped score')
-  t.same(value.composites, [{ name: 'brand_authenticated', when: 'BRAND_AUTHENTICATED', removes: ['LINK_HTTP'], why: shippedScores().composites.brand_authenticated?.why }], 'removes replaced whole, the rest kept')
+  const attached = { name: 'notice_document_attached', when: 'ATTACHMENT_ON_NOTICE', removes: ['CONTENT_DETAILS_MISSING'], why: shippedScores().composites.notice_document_attached?.why }
+  t.same(
+    value.composites,
+    [{ name: 'brand_authenticated', when: 'BRAND_AUTHENTICATED', removes: ['LINK_HTTP'], why: shippedScores().composites.brand_authenticated?.why }, attached],
+    'removes replaced whole, the rest kept',
+  )
 
   // haraka-config caches a file it read: each case in a folder of its own
   const folder = (scores: string): string => {
@@ -193,7 +200,7 @@ t.test('an admin scores file merges over the shipped one key by key; [scores] of
     return d
   }
   const off = folder('composites:\n  brand_authenticated:\n    removes: []\n')
-  t.same(loadSettings(harakaSource(configFor(off))).value.composites, [], '`removes: []` turns a composite off')
+  t.same(loadSettings(harakaSource(configFor(off))).value.composites, [attached], '`removes: []` turns a composite off, the others kept')
 
   const typo = folder('scores:\n  BRAND_NOT_AUTHENTICATD: 9\n')
   const file = path.join(typo, 'config', 'shop-notice.scores.yaml')

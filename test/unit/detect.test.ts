@@ -345,6 +345,31 @@ const cases: Case[] = [
     verdict: 'verified',
     mustNot: ['CONTENT_CALLBACK_NUMBER'],
   },
+  // --- issue 12, recall on unseen mail: callback wording, attached documents, brands named by display name ---
+  {
+    name: 'hard negative: a small business invoice with its PDF and "contact our billing department at" its number',
+    from: mailbox('', 'ar@pest-control.example'),
+    subject: 'Your invoice from Hillside Pest Control',
+    body: 'Thank you for choosing Hillside Pest Control. A copy of your invoice is attached to this email.\nIf you have any questions, please contact our Billing Department at 555-201-4477 option 3.\nClick this link to pay your invoice online: https://pay.pest-control.example/start\n',
+    attach: [{ name: 'Invoice_20931.pdf', type: 'application/pdf' }],
+    verdict: ['none', 'notice'],
+    mustNot: ['CONTENT_CALLBACK_NUMBER', 'CONTENT_DETAILS_MISSING'],
+    must: ['ATTACHMENT_ON_NOTICE'],
+  },
+  {
+    name: 'a renewal notice asking to contact "our billing department" to cancel: a callback lure',
+    from: mailbox('Billing', 'billing@renewals.example'),
+    subject: 'Your subscription has been renewed',
+    body: 'Your annual plan was renewed and $399.99 was charged to your card.\nTo cancel and get a refund, contact our billing department at 808-555-0143.\n',
+    must: ['CONTENT_CALLBACK_NUMBER'],
+  },
+  {
+    name: 'a card suspended "for now" (一時的に停止) is an account notice',
+    from: mailbox('カードセンター', 'info@card-center.example'),
+    subject: '重要',
+    body: 'カードのご利用を一時的に停止させていただいております。\n下記よりログインのうえ、ご確認ください。\n',
+    kind: 'account',
+  },
   // --- attachments ---
   {
     name: 'an archive and an HTML file on a notice; the brand promised no attachments',

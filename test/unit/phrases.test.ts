@@ -43,6 +43,27 @@ t.test('callback phrases and telephone numbers', async (t) => {
   t.equal(found('Our office: 212-555-0199'), undefined, 'a number with no request to call')
 })
 
+t.test('ordinary contact words make a callback lure only with a reason to ring', async (t) => {
+  const { value } = parsePhrases(shipped(), 'x')
+  const found = (text: string) => callbackNumber(text, value)?.number
+  const cases: Array<[string, string | undefined, string]> = [
+    // lures: a contact phrase and why to ring
+    ['To cancel this renewal, contact our billing department at 808-555-0143.', '808-555-0143', 'call to cancel'],
+    ['If you did not authorize this charge, call us at (808) 555-0143.', '(808) 555-0143', 'did not authorise'],
+    ['To dispute the payment, please call 1-808-555-0143.', '1-808-555-0143', 'call to dispute'],
+    ['Did not make this purchase? Reach us at +1 808 555 0143 for a refund.', '+1 808 555 0143', 'refund'],
+    ['Your subscription was renewed. Questions? Contact us at 808-555-0143.', '808-555-0143', 'a renewal'],
+    // hard negatives: genuine invoices and orders give a number with no reason to ring
+    ['If you have any questions, please contact our Billing Department at 555-123-4567 option 3.', undefined, 'a genuine invoice'],
+    ['Questions about your order? Call us at 212-555-0199, Monday to Friday.', undefined, 'a shop\'s opening hours'],
+    ['Customer care: 212-555-0199. Thank you for your payment.', undefined, 'a receipt'],
+    ['Contact our office at 212-555-0199 to schedule your next service.', undefined, 'booking a visit'],
+  ]
+  for (const [text, number, why] of cases) t.equal(found(text), number, why)
+  t.same(value.callback_contact.length > 0 && value.callback_reasons.length > 0, true)
+  t.notOk(value.callback.includes('contact our'), 'a generic contact phrase alone is no callback request')
+})
+
 t.test('every simplified glyph is absent from Japanese: none is a JIS X 0208 kanji in common use', async (t) => {
   // kanji that Japanese and simplified Chinese share must never be listed
   const shared = '号点台体声会学国図'
@@ -66,6 +87,8 @@ t.test('invalid phrase books are refused with the file and the key', async (t) =
   bad((r) => (r.simplified_chinese = '确a'), /^simplified_chinese$/)
   bad((r) => delete r.callback, /^callback$/)
   bad((r) => (r.callback.en = 'call us'), /^callback\.en$/)
+  bad((r) => delete r.callback_reasons, /^callback_reasons$/)
+  bad((r) => (r.callback_contact.en = ['']), /^callback_contact\.en\[0\]$/)
   bad((r) => delete r.card_data.negations, /^card_data\.negations$/)
   bad((r) => (r.card_data.negation_gap = 0), /^card_data\.negation_gap$/)
   bad((r) => (r.card_data.conditions.en = []), /^card_data\.conditions\.en$/)
