@@ -5,7 +5,7 @@
  * DMARC record, or a trusted upstream that recorded only dkim= and spf=, still counts.
  * Pure: no DNS.
  */
-import { registrableDomain } from '../shared/domain.js'
+import { alignedWith, registrableDomain } from '../shared/domain.js'
 import { type AuthFacts, TEMP_RESULTS } from './authenticate.js'
 
 /**
@@ -40,11 +40,30 @@ export function fromAuthentication(auth: AuthFacts, fromDomain: string | undefin
   if (TEMP_RESULTS.has(auth.dmarc.result)) return { result: 'temperror' }
   if (DMARC_VERDICTS.has(auth.dmarc.result) || !org) return { result: 'none' }
   // relaxed alignment: the same organisational domain as the From domain
-  if (auth.dkim.some((d) => d.result === 'pass' && registrableDomain(d.domain) === org)) return { result: 'pass', method: 'dkim', domain: org }
-  if (auth.spf.result === 'pass' && registrableDomain(auth.spf.domain) === org) return { result: 'pass', method: 'spf', domain: org }
+  const aligned = alignedWith(org)
+  if (auth.dkim.some((d) => d.result === 'pass' && aligned(d.domain))) return { result: 'pass', method: 'dkim', domain: org }
+  if (auth.spf.result === 'pass' && aligned(auth.spf.domain)) return { result: 'pass', method: 'spf', domain: org }
   // only an identity that could align can change the answer when asked again
   const temp =
-    (TEMP_RESULTS.has(auth.spf.result) && (!auth.spf.domain || registrableDomain(auth.spf.domain) === org)) ||
-    auth.dkim.some((d) => TEMP_RESULTS.has(d.result) && registrableDomain(d.domain) === org)
+    (TEMP_RESULTS.has(auth.spf.result) && (!auth.spf.domain || aligned(auth.spf.domain))) ||
+    auth.dkim.some((d) => TEMP_RESULTS.has(d.result) && aligned(d.domain))
   return { result: temp ? 'temperror' : 'none' }
+}
+
+/**
+ * The checks whose result DNS kept from us for now AND that could change this message's
+ * verdict: the DMARC record of the From domain (DMARC temperror, also when an aligned SPF
+ * or DKIM check failed for DNS), a DKIM signature whose d= is aligned with the From domain
+ * (its registrable domain), SPF of a MAIL FROM domain aligned so. A temporary failure of
+ * anything else (an extra signature of another domain, an unaligned MAIL FROM domain whose
+ * DNS stalls) cannot make DMARC pass for the From domain, so it never defers or softens a
+ * verdict: a sender could otherwise turn its spoof into a 451 forever, or into a notice.
+ */
+export function verdictTempErrors(auth: AuthFacts): ('spf' | 'dkim' | 'dmarc')[] {
+  const aligned = alignedWith(registrableDomain(auth.dmarc.fromDomain))
+  const out: ('spf' | 'dkim' | 'dmarc')[] = []
+  if (TEMP_RESULTS.has(auth.spf.result) && aligned(auth.spf.domain)) out.push('spf')
+  if (auth.dkim.some((d) => TEMP_RESULTS.has(d.result) && aligned(d.domain))) out.push('dkim')
+  if (TEMP_RESULTS.has(auth.dmarc.result)) out.push('dmarc')
+  return out
 }

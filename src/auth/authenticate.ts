@@ -6,7 +6,7 @@
  */
 import { authenticate } from 'mailauth'
 
-import { registrableDomain } from '../shared/domain.js'
+import { alignedWith, registrableDomain } from '../shared/domain.js'
 import { type DkimLimits, boundDkimWork, skippedFragment, yieldingStream } from './dkim-bound.js'
 import { type ResolveFn, dnsNameProblem } from './resolver.js'
 import { factsFromAuthResults, headerSafe } from './results.js'
@@ -136,12 +136,10 @@ export async function authenticateMessage(
   // mailauth's DMARC counts only identifiers that passed: one of the author's domain whose check
   // failed for DNS might have passed, so then DMARC has not failed yet, it could not be finished
   // (RFC 8601 2.7.1 temperror: "a later attempt might produce a final result")
-  const fromOrg = registrableDomain(fromDomain)
+  const aligned = alignedWith(registrableDomain(fromDomain))
   const unfinished =
     dmarc?.status.result === 'fail' &&
-    !!fromOrg &&
-    (dkim.some((d) => TEMP_RESULTS.has(d.result) && registrableDomain(d.domain) === fromOrg) ||
-      (!!spf && TEMP_RESULTS.has(spf.status.result) && registrableDomain(spf.domain) === fromOrg))
+    (dkim.some((d) => TEMP_RESULTS.has(d.result) && aligned(d.domain)) || (!!spf && TEMP_RESULTS.has(spf.status.result) && aligned(spf.domain)))
   if (unfinished) {
     fragments.push(`dmarc=temperror (an aligned SPF or DKIM check failed for DNS${dmarc.policy ? `, p=${dmarc.policy}` : ''}) header.from=${headerSafe(fromDomain ?? '')}`)
   } else if (dmarc) fragments.push(headerSafe(dmarc.info))
@@ -193,26 +191,4 @@ function sealedBy(arc: object): { instance: number; domain: string; recorded?: s
   return { instance: last.i, domain: domain.toLowerCase(), ...(m?.[1]?.trim() ? { recorded: m[1].trim() } : {}) }
 }
 
-/** The registrable domain that aligned DMARC passed for, or undefined. */
-export function alignedPassDomain(auth: AuthFacts): string | undefined {
-  return auth.dmarc.result === 'pass' ? registrableDomain(auth.dmarc.fromDomain) : undefined
-}
 
-/**
- * The checks whose result DNS kept from us for now AND that could change this message's
- * verdict: the DMARC record of the From domain (DMARC temperror, also when an aligned SPF
- * or DKIM check failed for DNS), a DKIM signature whose d= is aligned with the From domain
- * (its registrable domain), SPF of a MAIL FROM domain aligned so. A temporary failure of
- * anything else (an extra signature of another domain, an unaligned MAIL FROM domain whose
- * DNS stalls) cannot make DMARC pass for the From domain, so it never defers or softens a
- * verdict: a sender could otherwise turn its spoof into a 451 forever, or into a notice.
- */
-export function verdictTempErrors(auth: AuthFacts): ('spf' | 'dkim' | 'dmarc')[] {
-  const fromOrg = registrableDomain(auth.dmarc.fromDomain)
-  const aligned = (domain: string | undefined): boolean => !!fromOrg && registrableDomain(domain) === fromOrg
-  const out: ('spf' | 'dkim' | 'dmarc')[] = []
-  if (TEMP_RESULTS.has(auth.spf.result) && aligned(auth.spf.domain)) out.push('spf')
-  if (auth.dkim.some((d) => TEMP_RESULTS.has(d.result) && aligned(d.domain))) out.push('dkim')
-  if (TEMP_RESULTS.has(auth.dmarc.result)) out.push('dmarc')
-  return out
-}

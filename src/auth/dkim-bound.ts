@@ -15,7 +15,7 @@
  */
 import { Readable } from 'node:stream'
 
-import { getDomain } from 'tldts'
+import { registrableDomain } from '../shared/domain.js'
 
 export interface DkimLimits {
   /** DKIM-Signature fields verified per message, at most */
@@ -105,8 +105,6 @@ export function fromDomainOf(value: string): string | undefined {
   return /^[a-z0-9.-]+$/.test(domain) ? domain : undefined
 }
 
-const organisational = (d: string): string => getDomain(d, { allowPrivateDomains: true }) ?? d
-
 /** How mailauth names a body hash: one per canonicalization, hash algorithm and l= */
 function bodyHashKey(tags: Map<string, string>): string {
   const canon = (tags.get('c') ?? '').split('/')[1]?.toLowerCase() || 'simple'
@@ -126,12 +124,12 @@ export function boundDkimWork(raw: Buffer, limits: DkimLimits): BoundedMessage {
   const signatures = fields.filter((f) => f.name === 'dkim-signature')
   const from = fields.find((f) => f.name === 'from')
   const fromDomain = from ? fromDomainOf(from.value) : undefined
-  const fromOrg = fromDomain ? organisational(fromDomain) : undefined
+  const fromOrg = fromDomain ? registrableDomain(fromDomain) : undefined
 
   const rows = signatures.map((field, index) => {
     const tags = dkimTags(field.value)
     const domain = (tags.get('d') ?? '').toLowerCase()
-    return { field, index, tags, domain, selector: tags.get('s') ?? '', aligned: !!fromOrg && !!domain && organisational(domain) === fromOrg }
+    return { field, index, tags, domain, selector: tags.get('s') ?? '', aligned: !!fromOrg && !!domain && registrableDomain(domain) === fromOrg }
   })
   const preferred = [...rows.filter((r) => r.aligned), ...rows.filter((r) => !r.aligned)]
   const keys = new Set<string>()

@@ -45,6 +45,16 @@ export function lintIni(text: string, file: string): number {
   return settings
 }
 
+/** A config file's text; undefined when it does not exist (haraka-config reads the others); any other failure names the file. */
+export function readConfigFile(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ConfigError(file, '(file)', `cannot read: ${(err as Error).message}`)
+  }
+}
+
 /**
  * Lints every copy of the ini that exists (see lintIni). Returns each file's count of
  * `key=value` lines, to tell a file emptied on a live reload (emptiedIniWarnings).
@@ -52,13 +62,8 @@ export function lintIni(text: string, file: string): number {
 export function lintIniFiles(paths: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {}
   for (const file of paths) {
-    let text: string
-    try {
-      text = fs.readFileSync(file, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw new ConfigError(file, '(file)', `cannot read: ${(err as Error).message}`)
-    }
+    const text = readConfigFile(file)
+    if (text === undefined) continue
     counts[file] = lintIni(text, file)
   }
   return counts

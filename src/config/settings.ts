@@ -21,7 +21,7 @@ import { type Composite, type DmarcSettings, MODES, type Mode, type Thresholds }
 import { type SymbolName, isSymbolName } from '../verdict/symbols.js'
 import { isLoopbackHost, isServerSpec, parseListen } from './endpoints.js'
 import { SCORES_FILE, type ScoreBook, parseScores, shippedScoreBook } from './scores.js'
-import { emptiedIniWarnings, lintIni, lintIniFiles } from './ini-lines.js'
+import { emptiedIniWarnings, lintIni, lintIniFiles, readConfigFile } from './ini-lines.js'
 import { Checker, isRecord, splitList } from '../shared/validate.js'
 
 export { ConfigError, SCORES_FILE, emptiedIniWarnings, lintIni, lintIniFiles }
@@ -305,13 +305,8 @@ export function parseIni(raw: unknown, file = INI_FILE, book: ScoreBook = shippe
  */
 export function checkYamlFiles(paths: readonly string[]): void {
   for (const file of paths) {
-    let text: string
-    try {
-      text = fs.readFileSync(file, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw new ConfigError(file, '(file)', `cannot read: ${(err as Error).message}`)
-    }
+    const text = readConfigFile(file)
+    if (text === undefined) continue
     const doc = YAML.parseDocument(text)
     const first = doc.errors[0]
     if (first) {

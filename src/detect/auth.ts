@@ -3,7 +3,8 @@
  * Pure: no Haraka, no DNS, no clock.
  */
 import type { FromAuth } from '../auth/alignment.js'
-import { type AuthFacts, verdictTempErrors } from '../auth/authenticate.js'
+import type { AuthFacts } from '../auth/authenticate.js'
+import { verdictTempErrors } from '../auth/alignment.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Detector } from './context.js'
 
@@ -11,7 +12,7 @@ import type { Detector } from './context.js'
 function authHits(auth: AuthFacts, fromAuth: FromAuth): Hit[] {
   if (auth.source === 'unavailable') return [{ symbol: 'AUTH_UNAVAILABLE', options: [] }]
   const hits: Hit[] = []
-  // only what could change the verdict (auth/authenticate.ts verdictTempErrors): a temporary
+  // only what could change the verdict (auth/alignment.ts verdictTempErrors): a temporary
   // failure of an unaligned check neither scores nor hides AUTH_NONE
   const temp = verdictTempErrors(auth)
   if (temp.length) hits.push({ symbol: 'AUTH_DNS_TEMPFAIL', options: temp })

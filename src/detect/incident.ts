@@ -5,7 +5,7 @@
  * credential request), so they run after them (detect/index.ts).
  * Pure: no Haraka, no DNS, no clock (the scan time comes in the Context).
  */
-import { alignedPassDomain, verdictTempErrors } from '../auth/authenticate.js'
+import { verdictTempErrors } from '../auth/alignment.js'
 import { type Brand, type Incident, incidentsInForce, mailDomainsOf } from '../knowledge/registry.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Context } from './context.js'
@@ -31,7 +31,7 @@ export function brandsSpokenFor(c: Context): Brand[] {
 /** Did one of the brand's own mail domains (or its issuer's) authenticate the message? */
 export function authenticatedBy(c: Context, brand: Brand, hits: readonly Hit[]): boolean {
   if (hits.some((h) => h.symbol === 'BRAND_AUTHENTICATED' && h.options[0] === brand.id)) return true
-  const passed = c.fromAuth.result === 'pass' ? c.fromAuth.domain : alignedPassDomain(c.auth)
+  const passed = c.fromAuth.result === 'pass' ? c.fromAuth.domain : undefined
   const registry = c.knowledge.registry
   return !!passed && !registry.lists.free_mail_domains.has(passed) && mailDomainsOf(registry, brand).includes(passed)
 }

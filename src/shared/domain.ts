@@ -10,6 +10,12 @@ import { getDomain } from 'tldts'
 export const registrableDomain = (d: string | undefined): string | undefined =>
   d ? (getDomain(d.toLowerCase(), { allowPrivateDomains: true }) ?? d.toLowerCase()) : undefined
 
+/** Relaxed (DMARC) alignment with the organisational domain `org`: does `domain` belong to it? */
+export const alignedWith =
+  (org: string | undefined) =>
+  (domain: string | undefined): boolean =>
+    !!org && registrableDomain(domain) === org
+
 /**
  * The end of a message's header block, at its first empty line (CRLF or LF endings):
  * `head` is where the block's last line break begins, `body` where the body starts.
