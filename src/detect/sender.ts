@@ -8,14 +8,19 @@ import type { Hit } from '../verdict/symbols.js'
 import { addressDomainIn } from '../message/find.js'
 import type { Detector } from './context.js'
 import { examples, unique } from './options.js'
-import { type BrandClaim } from './claim.js'
+import type { BrandClaim, ClaimSource } from './claim.js'
 
 export interface SenderInput {
   readonly facts: Pick<MessageFacts, 'from' | 'replyTo'>
   readonly claim?: BrandClaim
   readonly envelopeFrom?: string
   readonly isNotice: boolean
+  /** DMARC itself passed for the From domain (not only an aligned identity without a DMARC record) */
+  readonly dmarcPass?: boolean
 }
+
+/** Claims made only in the message's words: its subject, its text, its links. */
+const TEXT_CLAIMS: ReadonlySet<ClaimSource> = new Set(['subject', 'body', 'links'])
 
 /** The sender: an address in the display name, Reply-To and envelope off the brand, free mail. */
 function senderHits(input: SenderInput, domains: DomainIndex): Hit[] {
@@ -45,7 +50,13 @@ function senderHits(input: SenderInput, domains: DomainIndex): Hit[] {
   const claim = input.claim
   const replyDomains = unique(input.facts.replyTo.map((r) => r.domain).filter(Boolean))
   if (claim) {
-    const off = replyDomains.filter((d) => !claim.brand.link_domains.includes(domains.host(d).registrable))
+    // a sender that passed DMARC for its own domain and names the brand only in its words (a
+    // newsletter naming a shop): replies to its own domain are its own business, as its links are
+    const ownReplies = input.dmarcPass && TEXT_CLAIMS.has(claim.via) ? fromReg : undefined
+    const off = replyDomains.filter((d) => {
+      const reg = domains.host(d).registrable
+      return !claim.brand.link_domains.includes(reg) && reg !== ownReplies
+    })
     if (off.length) hits.push({ symbol: 'SENDER_REPLY_TO_OFF_BRAND', options: [claim.brand.id, ...examples(off)] })
   }
   const freeReply = replyDomains.filter((d) => domains.inList(d, 'free_mail_domains') && domains.host(d).registrable !== fromReg)
@@ -61,4 +72,8 @@ function senderHits(input: SenderInput, domains: DomainIndex): Hit[] {
   return hits
 }
 
-export const senderDetector: Detector = (c) => senderHits({ facts: c.facts, claim: c.claim, envelopeFrom: c.envelopeFrom, isNotice: c.isNotice }, c.knowledge.domains)
+export const senderDetector: Detector = (c) =>
+  senderHits(
+    { facts: c.facts, claim: c.claim, envelopeFrom: c.envelopeFrom, isNotice: c.isNotice, dmarcPass: c.fromAuth.result === 'pass' && c.fromAuth.method === 'dmarc' },
+    c.knowledge.domains,
+  )

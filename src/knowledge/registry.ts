@@ -5,7 +5,7 @@
 import { getDomain } from 'tldts'
 
 import { Checker, isRecord } from '../shared/validate.js'
-import { normaliseName } from '../message/text.js'
+import { capitalIAsL, normaliseName } from '../message/text.js'
 import { type Incident, parseIncidents } from './incidents.js'
 import { type AdminPattern, compileAdminPattern } from './pattern.js'
 
@@ -307,14 +307,21 @@ export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOpti
   // the same text with its case kept, for names matched as written (lower case only changes ASCII length rarely)
   const cased = normaliseName(raw, true)
   const keepsCase = cased.length === text.length
+  // and as a reader sees it where a capital I after a small letter stands for an l (WaImart,
+  // Tractor SuppIy): a second reading of the same length, so that spans are shared
+  const lookalike = capitalIAsL(raw)
+  const readings = lookalike === raw ? [text] : [text, normaliseName(lookalike)].filter((r, i, all) => all.indexOf(r) === i && r.length === text.length)
   const found: Brand[] = []
   const spans: [number, number][] = []
   for (const entry of registry.names) {
     if (found.includes(entry.brand) || (entry.ambiguous && !opts.ambiguous)) continue
     // an ambiguous name needs its case; without it (a rare length change) it does not count
     if (entry.ambiguous && !keepsCase) continue
-    const [haystack, needles] = entry.cased && keepsCase ? [cased, entry.cased] : [text, [entry.name]]
-    if (needles.some((needle) => namedAt(text, haystack, needle, entry.wordBound, spans))) found.push(entry.brand)
+    const named =
+      entry.cased && keepsCase
+        ? entry.cased.some((needle) => namedAt(text, cased, needle, entry.wordBound, spans))
+        : readings.some((reading) => namedAt(reading, reading, entry.name, entry.wordBound, spans))
+    if (named) found.push(entry.brand)
   }
   return found
 }

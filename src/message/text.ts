@@ -46,29 +46,41 @@ function foldKana(s: string): string {
   return from === 0 ? s : out + s.slice(from)
 }
 
-const DECORATION = /[\s\p{Z}【】「」『』〔〕［］[\]()（）〈〉《》<>★☆■□◆◇●○◎▼▽▲△※＊*〓♪!！?？:：|｜_＿~〜～\-－ー・･…‥"'`´、。,.，．]+/gu
+const DECORATION = /[\s\p{Z}【】「」『』〔〕［］[\]()（）〈〉《》<>★☆■□◆◇●○◎▼▽▲△※＊*〓♪!！?？:：|｜_＿~〜～\-－ー・･…‥"'`´‘’“”、。,.，．]+/gu
 
 /**
  * The form phrases are matched in: NFKC, invisibles out, lower case, hiragana as
  * katakana, no white space, punctuation or decorative brackets and symbols.
- * The long-vowel mark and the middle dot go too (ログイン and ログ・イン are one word).
+ * The long-vowel mark and the middle dot go too (ログイン and ログ・イン are one word), and so do
+ * typographic quotes (you’ve and you've are one phrase).
  */
 export const normaliseText = (s: string): string => foldKana(foldSmallCaps(stripInvisible(s.normalize('NFKC'))).toLowerCase()).replace(DECORATION, '')
 
+/** A dash between two letters or digits: Tractor-Supply, Home‐Depot (U+2010 to U+2015 too). */
+const INNER_DASH = /(?<=[\p{L}\p{N}])[-\u2010-\u2015](?=[\p{L}\p{N}])/gu
+
 /**
  * The form names are matched in: NFKC, invisibles out, lower case, white space
- * folded, small capitals folded; single letters spaced out joined (E T C → etc) and spaces next to a
+ * folded, small capitals folded, a dash between letters read as a space (Tractor-Supply is
+ * Tractor Supply); single letters spaced out joined (E T C → etc) and spaces next to a
  * non-ASCII character dropped (三 井 住 友 → 三井住友, ETC 利用 → etc利用). `keepCase` keeps
- * the case (for short names such as JCB, matched only as written).
+ * the case (for short names such as JCB, matched only as written). The length changes only
+ * where white space is folded or dropped, the same for both cases.
  */
 export function normaliseName(s: string, keepCase = false): string {
-  const nfkc = foldSmallCaps(stripInvisible(s.normalize('NFKC')))
+  const nfkc = foldSmallCaps(stripInvisible(s.normalize('NFKC'))).replace(INNER_DASH, ' ')
   return (keepCase ? nfkc : nfkc.toLowerCase())
     .replace(/\s+/g, ' ')
     .replace(/(?<=(?:^|[ \P{L}])[a-z]) (?=[a-z](?:$|[ \P{L}]))/giu, '')
     .replace(/(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])/g, '')
     .trim()
 }
+
+/**
+ * A capital I right after a small letter read as the l it looks like in most fonts (WaImart,
+ * SuppIy): the way lures write a brand's name so that filters miss it. Same length.
+ */
+export const capitalIAsL = (s: string): string => s.replace(/(?<=\p{Ll})I/gu, 'l')
 
 /** Kana (hiragana or katakana): the mark of Japanese text. */
 export const hasKana = (s: string): boolean => /[\u3041-\u3096\u30a1-\u30fa]/.test(s)
