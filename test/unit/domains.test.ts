@@ -1,10 +1,15 @@
 /** Lookalike domains, skeletons, edit distance and mixed-script IDNs. */
 import t from 'tap'
 
+import fs from 'node:fs'
+import path from 'node:path'
+
+import YAML from 'yaml'
+
 import { DomainIndex, editDistance, isMixedScript, skeleton } from '../../dist/src/knowledge/domains.js'
 import { extractLinks } from '../../dist/src/message/parse.js'
 import { parseRegistry } from '../../dist/src/knowledge/registry.js'
-import { TEST_LISTS, TEST_RETAILERS, shippedPhrases } from '../helpers/settings'
+import { ROOT, TEST_LISTS, TEST_RETAILERS, shippedPhrases } from '../helpers/settings'
 
 const index = new DomainIndex(parseRegistry({ retailers: TEST_RETAILERS, ...TEST_LISTS }, 'test').value, shippedPhrases().generic_words)
 
@@ -59,4 +64,22 @@ t.test('extractLinks: anchors keep their text, text URLs are found, entities dec
   ])
   const many = extractLinks(undefined, Array.from({ length: 500 }, (_, i) => `https://h${i}.example/`).join(' '))
   t.equal(many.length, 200, 'bounded')
+})
+
+t.test('the shipped registry: the US retailers of prize lures are imitated by their names, ordinary hosts are not', async (t) => {
+  const shipped = parseRegistry(YAML.parse(fs.readFileSync(path.join(ROOT, 'config', 'shop-notice.retailers.yaml'), 'utf8')), 'shipped').value
+  const real = new DomainIndex(shipped, shippedPhrases().generic_words)
+  const look = (h: string) => real.lookalike(h)?.brand.id
+  const cases: [host: string, brand: string | undefined, why: string][] = [
+    ['kohls-rewards.example', 'kohls', 'the label of its domain, as a label part'],
+    ['walgreens-prize-center.example', 'walgreens', 'its name as a label part'],
+    ['lowes.reward-desk.example', 'lowes', 'its domain label as a label'],
+    ['dickssportinggoods-giveaway.example', 'dicks-sporting-goods', 'its domain label'],
+    // hard negatives
+    ['cvs.savannah.gnu.org', undefined, 'cvs is a version-control host name (generic word), not the pharmacy'],
+    ['lowestfare.example', undefined, 'a word that starts with the label of lowes.com'],
+    ['public.com', undefined, 'Publix is not registered: public is one edit from it'],
+    ['email.kohls.com', undefined, 'the brand itself'],
+  ]
+  for (const [host, want, why] of cases) t.equal(look(host), want, `${host}: ${why}`)
 })

@@ -6,7 +6,7 @@ import YAML from 'yaml'
 
 import { KINDS, parsePhrases } from '../../dist/src/knowledge/phrases.js'
 import { callbackNumber } from '../../dist/src/detect/content.js'
-import { countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../../dist/src/message/text.js'
+import { capitalIAsL, countDisguises, glyphsIn, hasKana, normaliseName, normaliseText } from '../../dist/src/message/text.js'
 import { ROOT } from '../helpers/settings'
 
 /** fn throws a ConfigError naming phrases.yaml and a key matching `key`. */
@@ -138,6 +138,14 @@ t.test('normaliseText: NFKC, case, kana, spaces, decorations and invisibles', as
   t.equal(normaliseText('ｱｶｳﾝﾄ'), normaliseText('アカウント'), 'half-width katakana')
   t.equal(normaliseText('アカ\u2061ウン\ufe09ト'), normaliseText('アカウント'), 'invisible characters go')
   t.equal(normaliseText('ᴀᴄᴄᴏᴜɴᴛ ꜱᴜꜱᴘᴇɴᴅᴇᴅ'), 'accountsuspended', 'small capitals are letters')
+})
+
+t.test('typographic quotes are no part of a phrase; a capital I after a small letter reads as l', async (t) => {
+  t.equal(normaliseText('You’ve been selected'), normaliseText("You've been selected"))
+  t.equal(normaliseText('“Claim your reward”'), 'claimyourreward')
+  t.equal(capitalIAsL('WaImart SuppIy'), 'Walmart Supply')
+  t.equal(capitalIAsL('I WAIT, Ian'), 'I WAIT, Ian', 'an I that starts a word or stands among capitals is an I')
+  t.equal(capitalIAsL('SpeciaI'), 'Special')
 })
 
 t.test('normaliseName: spaced-out names join, case kept on request', async (t) => {

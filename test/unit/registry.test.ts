@@ -100,6 +100,42 @@ t.test('brandsNamedIn: whole words for ASCII names, substrings for others, longe
   t.same(ids('Amazonian'), [], 'no partial word')
 })
 
+t.test('brandsNamedIn: names written with dashes, commas or a capital I for l, and what must not be read so', async (t) => {
+  const { value } = parseRegistry(
+    {
+      retailers: {
+        'tractor-supply': { names: ['Tractor Supply', 'Tractor Supply Co'], sending_domains: ['tractorsupply.com'] },
+        walmart: { names: ['Walmart'], sending_domains: ['walmart.com'] },
+        't-mobile': { names: ['T-Mobile'], sending_domains: ['t-mobile.com'] },
+        'dicks-sporting-goods': { names: ["Dick's Sporting Goods", 'Dick’s Sporting Goods'], sending_domains: ['dickssportinggoods.com'] },
+        jcb: { names: ['JCB'], sending_domains: ['jcb.co.jp'] },
+      },
+    },
+    FILE,
+  )
+  const cases: [text: string, ids: string[], why: string][] = [
+    ['Tractor-Supply,Co. is allocating you a generator', ['tractor-supply'], 'a dash between letters is a space, a comma ends the word'],
+    ['Tractor‐Supply today', ['tractor-supply'], 'a Unicode hyphen too'],
+    ['TRACTOR-SUPPLY CO', ['tractor-supply'], 'in capitals'],
+    ['Tractor SuppIy reward', ['tractor-supply'], 'a capital I after a small letter reads as l'],
+    ['Your WaImart reward', ['walmart'], 'WaImart names Walmart'],
+    ['Dick’s-Sporting-Goods,Inc. selected you', ['dicks-sporting-goods'], 'dashes and a typographic apostrophe'],
+    ['T-Mobile bill', ['t-mobile'], 'a name written with a dash still matches as written'],
+    ['T Mobile bill', ['t-mobile'], 'and as spaced'],
+    // hard negatives
+    ['Tractors-Supplying the county', [], 'no partial words across a dash'],
+    ['WALMART', ['walmart'], 'capitals are no capital-I lookalike'],
+    ['WAIMART SALE', [], 'a capital I among capitals is an I'],
+    ['Walimart', [], 'a small i is an i'],
+    ['McIntosh Labs and OpenAI', [], 'a capital I after a small letter reads as l only to find a name'],
+    ['jcb-fan club', [], 'a short name stays matched only as written'],
+  ]
+  for (const [text, want, why] of cases) t.same(brandsNamedIn(value, text).map((b) => b.id), want, `${text}: ${why}`)
+  t.equal(normaliseName('Tractor-Supply,Co.'), 'tractor supply,co.')
+  t.equal(normaliseName('2026-11-10'), '2026 11 10', 'digits too: a name is never a date')
+  t.equal(normaliseName('- Amazon -'), '- amazon -', 'a dash that joins nothing stays')
+})
+
 t.test('ambiguous names count only in a notice, as written or in capitals, as whole words', async (t) => {
   const { value } = parseRegistry(good, FILE)
   const ids = (text: string, ambiguous: boolean) => brandsNamedIn(value, text, { ambiguous }).map((b) => b.id)

@@ -194,6 +194,29 @@ t.test('detectKind: Japanese and English, full-width and decorations', async (t)
   t.equal(k('Meeting notes', 'agenda'), undefined)
 })
 
+t.test('detectKind: rewards, prizes and presents are gift-card notices; promotions and statements are not', async (t) => {
+  const k = (subject: string, text = '') => detectKind({ subject, text }, book)?.kind
+  const cases: [subject: string, text: string, want: string | undefined, why: string][] = [
+    ['Tractor-Supply,Co. is allocating you a complimentary 3500 Watt Generator', '', 'gift-card', 'complimentary, in the subject'],
+    ['You have been selected to receive a reward from Costco', '', 'gift-card', 'selected to receive'],
+    ['Congrats! You’ve won a 170 piece tool set', '', 'gift-card', 'a typographic apostrophe is the apostrophe'],
+    ["Congrats! You've won a 170 piece tool set", '', 'gift-card', 'the plain one'],
+    ['Hello neighbor', 'The first 5,000 participants receive a reward package.\nClaim your reward before Friday.', 'gift-card', 'two phrases of the lead'],
+    ['Final notice', 'Your $100 store credit expires tonight. Claim your prize now.', 'gift-card', 'store credit and a prize'],
+    ['【楽天市場】抽選で当選されました', '', 'gift-card', '当選'],
+    ['ヨドバシカメラ ご愛顧感謝 豪華賞品のご案内', '', 'gift-card', '賞品'],
+    ['日頃の感謝を込めて5,000ポイントを贈呈', '', 'gift-card', '贈呈 and ポイント (payment) weigh the same: gift-card, listed first, wins'],
+    // hard negatives: every shop's own marketing and statements name no reward lure
+    ['Black Friday deals start now: up to 40% off', 'Shop our weekly ad. Free shipping on orders over $35.', undefined, 'a sale'],
+    ['Your weekly ad is here', 'Save on grills and patio furniture this week.', undefined, 'a weekly ad'],
+    ['Your Rewards balance', 'You have 1,240 points. Keep shopping to earn more rewards.', undefined, 'a points balance: rewards alone is no phrase'],
+    ['Tell us about your visit', 'Take our short survey about your recent store visit.', undefined, 'a survey invitation'],
+    ['週末限定セールのお知らせ', '人気商品が最大50%オフ。この機会をお見逃しなく。', undefined, 'a Japanese sale'],
+    ['新商品入荷のお知らせ', '特典付きキャンペーンを実施中です。', undefined, '特典 and キャンペーン are no phrases'],
+  ]
+  for (const [subject, text, want, why] of cases) t.equal(k(subject, text), want, `${subject}: ${why}`)
+})
+
 t.test('the size limit: only the beginning is read, and the verdict says so', async (t) => {
   const big = makeMessage({ subject: 'ご注文確認', body: `ご注文ありがとうございます。\n${'x'.repeat(200_000)}\n` })
   const facts = await readMessage(big, 10_000)
