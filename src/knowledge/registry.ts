@@ -86,8 +86,8 @@ interface NameEntry {
 
 interface SenderNameEntry {
   readonly brand: Brand
-  /** NFKC, as written and in capitals (AAA; Chase, CHASE) */
-  readonly forms: readonly string[]
+  /** its words, NFKC, as written and in capitals (AAA; Chase, CHASE; TS Co, TS CO) */
+  readonly forms: readonly (readonly string[])[]
 }
 
 export interface NamedInOptions {
@@ -213,10 +213,10 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
       const owner = nameOwner.get(norm)
       if (owner && owner !== id) fail(key, `${JSON.stringify(n)} is already a name of ${owner}`)
       if (!/^[\x20-\x7e]+$/.test(norm) || !/[a-z]/.test(norm)) fail(key, `${JSON.stringify(n)}: a sender name is ASCII, with letters`)
-      const written = n.normalize('NFKC').trim().replace(/\s+/g, ' ')
+      const written = n.normalize('NFKC')
       if (written.toLowerCase() === written) fail(key, `${JSON.stringify(n)}: write a sender name capitalised, as the brand writes it`)
       nameOwner.set(norm, id)
-      senderNames.push({ brand, forms: [...new Set([written, written.toUpperCase()])] })
+      senderNames.push({ brand, forms: [...new Set([written, written.toUpperCase()])].map(wordsOf) })
     })
   }
   if (brands.size === 0) fail('retailers', 'no brands defined')
@@ -363,31 +363,40 @@ function namedAt(text: string, haystack: string, needle: string, wordBound: bool
 /** A reference tag written after a name (#4821, #NKrEKu): a ticket or campaign number, no word of the name. */
 const REFERENCE_TAG = /#[\p{L}\p{N}]+/gu
 const NOT_WORD = /[^\p{L}\p{N}]+/u
+const wordsOf = (text: string): string[] => text.replace(REFERENCE_TAG, ' ').split(NOT_WORD).filter(Boolean)
 
 /**
- * Brands whose sender name is the whole display name: the name as written or in capitals, as a
- * whole word, and besides it at least one word and only words of `roleWords` (lower case: support,
+ * Brands whose sender name is the whole display name: the name as written or in capitals, as whole
+ * words, and besides it at least one word and only words of `roleWords` (lower case: support,
  * member, team, billing …), reference tags (#4821) and punctuation. "AAA Member Support" and
  * "Courtesy AAA Support" name `aaa`; "AAA Plumbing", "AAA Storage Billing", "Chase Smith", and
- * "Chase" alone (a first name) name nobody. docs/registry.md, sender names.
+ * "Chase" alone (a first name) name nobody. Linear in the display name. docs/registry.md, sender names.
  */
 export function brandsBySenderName(registry: Registry, displayName: string, roleWords: ReadonlySet<string>): Brand[] {
   if (!registry.senderNames.length || !roleWords.size) return []
-  const text = displayName.normalize('NFKC').replace(/\s+/g, ' ')
+  const words = wordsOf(displayName.normalize('NFKC'))
+  // the words that are no role word must all lie inside the one run of the name's words
+  let first = -1
+  let last = -1
+  words.forEach((w, i) => {
+    if (roleWords.has(w.toLowerCase())) return
+    if (first < 0) first = i
+    last = i
+  })
   const found: Brand[] = []
   for (const entry of registry.senderNames) {
     if (found.includes(entry.brand)) continue
-    if (entry.forms.some((form) => onlyRoleWordsBeside(text, form, roleWords))) found.push(entry.brand)
+    if (entry.forms.some((form) => nameRunAt(words, form, first, last))) found.push(entry.brand)
   }
   return found
 }
 
-function onlyRoleWordsBeside(text: string, form: string, roleWords: ReadonlySet<string>): boolean {
-  for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) {
-    const end = at + form.length
-    if (isWordChar(text[at - 1]) || isWordChar(text[end])) continue
-    const rest = `${text.slice(0, at)} ${text.slice(end)}`.replace(REFERENCE_TAG, ' ').split(NOT_WORD).filter(Boolean)
-    if (rest.length > 0 && rest.every((w) => roleWords.has(w.toLowerCase()))) return true
-  }
+/** Is there a run of `form` in `words`, with at least one other word, covering every word from `first` to `last`? */
+function nameRunAt(words: readonly string[], form: readonly string[], first: number, last: number): boolean {
+  const k = form.length
+  if (words.length <= k) return false
+  const from = first < 0 ? 0 : Math.max(0, last - k + 1)
+  const to = first < 0 ? words.length - k : Math.min(first, words.length - k)
+  for (let i = from; i <= to; i++) if (form.every((f, j) => words[i + j] === f)) return true
   return false
 }

@@ -166,6 +166,21 @@ t.test('sender names count only as the whole display name, beside role words alo
   t.same(value.brands.get('amazon')?.sender_names, [], 'optional')
 })
 
+t.test('sender names: linear in the display name (a header can be long)', async (t) => {
+  const raw = { retailers: { ...good.retailers, aaa: { names: ['American Automobile Association'], sender_names: ['AAA'], sending_domains: ['aaa.com'] } } }
+  const { value } = parseRegistry(raw, FILE)
+  const roles = shippedPhrases().sender_role_words
+  for (const [name, text, want] of [
+    ['the name repeated, a business word at the end', `${'AAA '.repeat(50_000)}Plumbing`, []],
+    ['the name repeated beside role words', `${'AAA Support '.repeat(25_000)}`, []],
+    ['role words, the name once at the end', `${'Support '.repeat(40_000)}AAA`, ['aaa']],
+  ] as [string, string, string[]][]) {
+    const t0 = performance.now()
+    t.same(brandsBySenderName(value, text, roles).map((b) => b.id), want, name)
+    t.ok(performance.now() - t0 < 2000, `${name}: ${(performance.now() - t0).toFixed(0)} ms`)
+  }
+})
+
 t.test('every invalid shape is refused with its path', async (t) => {
   const r = (retailers: unknown) => ({ retailers })
   const cases: [string, unknown, RegExp][] = [
