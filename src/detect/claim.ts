@@ -14,7 +14,7 @@
 import type { FromAuth } from '../auth/alignment.js'
 import type { DomainIndex } from '../knowledge/domains.js'
 import type { PhraseBook } from '../knowledge/phrases.js'
-import { type Brand, type Registry, type Role, brandsNamedIn, mailDomainsOf, normaliseName } from '../knowledge/registry.js'
+import { type Brand, type Registry, type Role, brandsBySenderName, brandsNamedIn, mailDomainsOf, normaliseName } from '../knowledge/registry.js'
 import { firstHost } from '../message/find.js'
 import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
@@ -56,7 +56,9 @@ export const isStrongClaim = (claim: BrandClaim): boolean => claim.via === 'from
  * The brands the sender shows: the one owning the From domain (a sending domain of the
  * registry, or a host under the brand's own top-level domain), and those named in the
  * display name (ambiguous names such as Norton only when the wording makes it a notice;
- * a word writing a brand's name with look-alike characters, Аmazon or PayPa1, names it too).
+ * a sender name such as AAA only as the whole display name, beside `roleWords` alone: "AAA
+ * Member Support"; a word writing a brand's name with look-alike characters, Аmazon or PayPa1,
+ * names it too).
  */
 export interface SenderBrands {
   readonly fromBrand?: Brand
@@ -88,9 +90,15 @@ export function mailsFrom(domains: DomainIndex, brand: Brand, host: string | und
   return (reg !== '' && mailDomainsOf(domains.registry, brand).includes(reg)) || domains.tldBrand(host) === brand
 }
 
-export function senderBrands(facts: Pick<MessageFacts, 'from'>, domains: DomainIndex, noticeWording = false): SenderBrands {
+export function senderBrands(
+  facts: Pick<MessageFacts, 'from'>,
+  domains: DomainIndex,
+  noticeWording = false,
+  roleWords: ReadonlySet<string> = new Set(),
+): SenderBrands {
   const name = facts.from?.name ?? ''
   const named = brandsNamedIn(domains.registry, name, { ambiguous: noticeWording })
+  for (const brand of brandsBySenderName(domains.registry, name, roleWords)) if (!named.includes(brand)) named.push(brand)
   for (const word of name.normalize('NFKC').split(/[^\p{L}\p{N}]+/u)) {
     const brand = domains.confusableName(word)
     if (brand && !named.includes(brand)) named.push(brand)
