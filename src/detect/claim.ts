@@ -14,7 +14,7 @@
 import type { FromAuth } from '../auth/alignment.js'
 import type { DomainIndex } from '../knowledge/domains.js'
 import type { PhraseBook } from '../knowledge/phrases.js'
-import { type Brand, type Registry, type Role, brandsNamedIn, mailDomainsOf, normaliseName } from '../knowledge/registry.js'
+import { type Brand, type Registry, type Role, brandsLedBy, brandsNamedIn, mailDomainsOf, normaliseName } from '../knowledge/registry.js'
 import { firstHost } from '../message/find.js'
 import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
@@ -95,7 +95,58 @@ export function senderBrands(facts: Pick<MessageFacts, 'from'>, domains: DomainI
     const brand = domains.confusableName(word)
     if (brand && !named.includes(brand)) named.push(brand)
   }
+  if (!named.length) {
+    const family = familyNamed(domains, name, facts.from?.domain)
+    if (family) named.push(family)
+  }
   return { fromBrand: ownerOf(domains, facts.from?.domain), named }
+}
+
+/**
+ * Words that say which desk of a brand writes, around its name in a display name ("三井住友
+ * カスタマーセンター", "Amazon Support Team"): taken off before the name is read as a cut-short name.
+ * Normalised (normaliseName); longest first, so that サポートセンター goes whole.
+ */
+const ROLE_WORDS: readonly string[] = [
+  'カスタマーセンター', 'カスタマーサポート', 'カスタマーサービス', 'サポートセンター', 'サポートデスク', 'サポート',
+  'お客様センター', 'お客さまセンター', 'お客様窓口', 'お客さま窓口', '運営事務局', '事務局', 'インフォメーション',
+  'センター', 'ご案内', 'お知らせ', '公式', 'customer service', 'customer support', 'customer care', 'support team',
+  'support', 'team', 'service', 'services', 'help desk', 'helpdesk', 'official', 'notification', 'notifications', 'info',
+].map((w) => normaliseName(w)).sort((a, b) => b.length - a.length)
+
+/** Punctuation, symbols and spaces at either end of a display name (【三井住友】, "三井住友 -"). */
+const EDGE = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu
+
+/** The display name without the desk words around it: 三井住友カスタマーセンター → 三井住友. */
+export function withoutRoleWords(displayName: string): string {
+  let n = normaliseName(displayName).replace(EDGE, '')
+  for (let changed = true; changed; ) {
+    changed = false
+    for (const w of ROLE_WORDS) {
+      const ascii = /^[ -~]+$/.test(w)
+      if (n.endsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[n.length - w.length - 1]!))) {
+        n = n.slice(0, -w.length).replace(EDGE, '')
+        changed = true
+      } else if (n.startsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[w.length]!))) {
+        n = n.slice(w.length).replace(EDGE, '')
+        changed = true
+      }
+    }
+  }
+  return n
+}
+
+/**
+ * The brand a display name cut short to a family's leading name speaks for (三井住友, 三菱UFJ:
+ * brandsLedBy): the family's brand whose mail domain the From domain is (genuine group mail is
+ * its own), else the family's first. A name that is a brand's name whole was read already.
+ */
+function familyNamed(domains: DomainIndex, displayName: string, fromDomain: string | undefined): Brand | undefined {
+  const name = withoutRoleWords(displayName)
+  // a desk's or a generic word alone ("Support", "Card") is no brand's name cut short
+  if (!name || ROLE_WORDS.includes(name) || domains.generic.has(name)) return undefined
+  const family = brandsLedBy(domains.registry, name)
+  return family.find((b) => mailsFrom(domains, b, fromDomain)) ?? family[0]
 }
 
 /** A message forwarded by a person: the subject starts with Fwd:, FW:, 転送: … */

@@ -108,7 +108,7 @@ export class DomainIndex {
    */
   constructor(
     readonly registry: Registry,
-    private readonly generic: ReadonlySet<string>,
+    readonly generic: ReadonlySet<string>,
   ) {
     for (const brand of registry.brands.values()) {
       for (const d of [...brand.sending_domains, ...brand.link_domains]) {

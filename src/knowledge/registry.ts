@@ -5,7 +5,7 @@
 import { getDomain } from 'tldts'
 
 import { Checker, isRecord } from '../shared/validate.js'
-import { normaliseName } from '../message/text.js'
+import { nameForm, normaliseName } from '../message/text.js'
 import { type Incident, parseIncidents } from './incidents.js'
 import { type AdminPattern, compileAdminPattern } from './pattern.js'
 
@@ -303,9 +303,9 @@ const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L
  * is a notice by its own wording.
  */
 export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOptions = {}): Brand[] {
-  const text = normaliseName(raw)
+  const { text, spelled } = nameForm(raw)
   // the same text with its case kept, for names matched as written (lower case only changes ASCII length rarely)
-  const cased = normaliseName(raw, true)
+  const cased = nameForm(raw, true).text
   const keepsCase = cased.length === text.length
   const found: Brand[] = []
   const spans: [number, number][] = []
@@ -314,19 +314,57 @@ export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOpti
     // an ambiguous name needs its case; without it (a rare length change) it does not count
     if (entry.ambiguous && !keepsCase) continue
     const [haystack, needles] = entry.cased && keepsCase ? [cased, entry.cased] : [text, [entry.name]]
-    if (needles.some((needle) => namedAt(text, haystack, needle, entry.wordBound, spans))) found.push(entry.brand)
+    if (needles.some((needle) => namedAt(text, haystack, needle, entry.wordBound, spans, spelled))) found.push(entry.brand)
   }
   return found
 }
 
-/** Finds `needle` in `haystack` as a word (when `wordBound`) outside the spans already taken, and takes its span. */
-function namedAt(text: string, haystack: string, needle: string, wordBound: boolean, spans: [number, number][]): boolean {
+/**
+ * Finds `needle` in `haystack` as a word (when `wordBound`) outside the spans already taken, and takes its span.
+ * Letters spelled out and joined (S M B C) count only where the name holds the whole run: "a b c d" names no "bcd".
+ */
+function namedAt(
+  text: string,
+  haystack: string,
+  needle: string,
+  wordBound: boolean,
+  spans: [number, number][],
+  spelled: readonly (readonly [number, number])[],
+): boolean {
   for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
     const end = at + needle.length
     if (wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
     if (spans.some(([s, e]) => at >= s && end <= e)) continue
+    if (spelled.some(([s, e]) => at < e && end > s && !(at <= s && end >= e))) continue
     spans.push([at, end])
     return true
   }
   return false
+}
+
+/** The Latin letters and digits, and the other letters (kanji, kana), of a name: how long it is to a reader. */
+const LATIN = /[a-z0-9]/g
+const OTHER = /[^\x00-\x7f]/gu
+
+/**
+ * The brands whose registered name begins with `name` and goes on (三井住友 for 三井住友カード,
+ * 三井住友銀行 and 三井住友トラストクラブ; 三菱UFJ for 三菱UFJ銀行): the family a display name
+ * cut short to its leading part speaks for, in registry order. `name` must be long enough not to be
+ * an ordinary word: three kanji or kana, or four Latin letters (a kanji or kana counts as 4/3 of a
+ * letter: 三菱UFJ is long enough), and where it ends in a Latin letter or digit, the name must not
+ * go on with one (Amaz is no cut of Amazon). Ambiguous names are no family's. `name` is in
+ * normaliseName's form.
+ */
+export function brandsLedBy(registry: Registry, name: string): Brand[] {
+  const weight = 3 * (name.match(LATIN)?.length ?? 0) + 4 * (name.match(OTHER)?.length ?? 0)
+  if (weight < 12) return []
+  const latinEnd = /[a-z0-9]$/.test(name)
+  const out: Brand[] = []
+  for (const entry of registry.names) {
+    if (entry.ambiguous || entry.name.length <= name.length || !entry.name.startsWith(name)) continue
+    if (latinEnd && /[a-z0-9]/.test(entry.name[name.length]!)) continue
+    if (!out.includes(entry.brand)) out.push(entry.brand)
+  }
+  const order = [...registry.brands.values()]
+  return out.sort((a, b) => order.indexOf(a) - order.indexOf(b))
 }
