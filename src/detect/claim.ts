@@ -114,21 +114,30 @@ const ROLE_WORDS: readonly string[] = [
   'support', 'team', 'service', 'services', 'help desk', 'helpdesk', 'official', 'notification', 'notifications', 'info',
 ].map((w) => normaliseName(w)).sort((a, b) => b.length - a.length)
 
-/** Punctuation, symbols and spaces at either end of a display name (【三井住友】, "三井住友 -"). */
-const EDGE = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu
+const isLetterOrDigit = (c: string): boolean => /[\p{L}\p{N}]/u.test(c)
+
+/** Without the punctuation, symbols and spaces at either end (【三井住友】, "三井住友 -"). */
+function trimEdges(s: string): string {
+  const chars = [...s]
+  let from = 0
+  let to = chars.length
+  while (from < to && !isLetterOrDigit(chars[from]!)) from++
+  while (to > from && !isLetterOrDigit(chars[to - 1]!)) to--
+  return chars.slice(from, to).join('')
+}
 
 /** The display name without the desk words around it: 三井住友カスタマーセンター → 三井住友. */
 export function withoutRoleWords(displayName: string): string {
-  let n = normaliseName(displayName).replace(EDGE, '')
+  let n = trimEdges(normaliseName(displayName))
   for (let changed = true; changed; ) {
     changed = false
     for (const w of ROLE_WORDS) {
       const ascii = /^[ -~]+$/.test(w)
       if (n.endsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[n.length - w.length - 1]!))) {
-        n = n.slice(0, -w.length).replace(EDGE, '')
+        n = trimEdges(n.slice(0, -w.length))
         changed = true
       } else if (n.startsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[w.length]!))) {
-        n = n.slice(w.length).replace(EDGE, '')
+        n = trimEdges(n.slice(w.length))
         changed = true
       }
     }
