@@ -16,6 +16,7 @@ import type { DomainIndex } from '../knowledge/domains.js'
 import type { PhraseBook } from '../knowledge/phrases.js'
 import { type Brand, type Registry, type Role, brandsLedBy, brandsNamedIn, mailDomainsOf, normaliseName } from '../knowledge/registry.js'
 import { firstHost } from '../message/find.js'
+import { ROLE_WORDS, withoutRoleWords } from '../message/text.js'
 import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Detector } from './context.js'
@@ -103,54 +104,13 @@ export function senderBrands(facts: Pick<MessageFacts, 'from'>, domains: DomainI
 }
 
 /**
- * Words that say which desk of a brand writes, around its name in a display name ("三井住友
- * カスタマーセンター", "Amazon Support Team"): taken off before the name is read as a cut-short name.
- * Normalised (normaliseName); longest first, so that サポートセンター goes whole.
- */
-const ROLE_WORDS: readonly string[] = [
-  'カスタマーセンター', 'カスタマーサポート', 'カスタマーサービス', 'サポートセンター', 'サポートデスク', 'サポート',
-  'お客様センター', 'お客さまセンター', 'お客様窓口', 'お客さま窓口', '運営事務局', '事務局', 'インフォメーション',
-  'センター', 'ご案内', 'お知らせ', '公式', 'customer service', 'customer support', 'customer care', 'support team',
-  'support', 'team', 'service', 'services', 'help desk', 'helpdesk', 'official', 'notification', 'notifications', 'info',
-].map((w) => normaliseName(w)).sort((a, b) => b.length - a.length)
-
-const isLetterOrDigit = (c: string): boolean => /[\p{L}\p{N}]/u.test(c)
-
-/** Without the punctuation, symbols and spaces at either end (【三井住友】, "三井住友 -"). */
-function trimEdges(s: string): string {
-  const chars = [...s]
-  let from = 0
-  let to = chars.length
-  while (from < to && !isLetterOrDigit(chars[from]!)) from++
-  while (to > from && !isLetterOrDigit(chars[to - 1]!)) to--
-  return chars.slice(from, to).join('')
-}
-
-/** The display name without the desk words around it: 三井住友カスタマーセンター → 三井住友. */
-export function withoutRoleWords(displayName: string): string {
-  let n = trimEdges(normaliseName(displayName))
-  for (let changed = true; changed; ) {
-    changed = false
-    for (const w of ROLE_WORDS) {
-      const ascii = /^[ -~]+$/.test(w)
-      if (n.endsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[n.length - w.length - 1]!))) {
-        n = trimEdges(n.slice(0, -w.length))
-        changed = true
-      } else if (n.startsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[w.length]!))) {
-        n = trimEdges(n.slice(w.length))
-        changed = true
-      }
-    }
-  }
-  return n
-}
-
-/**
  * The brand a display name cut short to a family's leading name speaks for (三井住友, 三菱UFJ:
  * brandsLedBy): the family's brand whose mail domain the From domain is (genuine group mail is
  * its own), else the family's first. A name that is a brand's name whole was read already.
  */
 function familyNamed(domains: DomainIndex, displayName: string, fromDomain: string | undefined): Brand | undefined {
+  // a brand's name cut short is short: a long display name is a sentence, not a cut (and is not read twice)
+  if (displayName.length > 80) return undefined
   const name = withoutRoleWords(displayName)
   // a desk's or a generic word alone ("Support", "Card") is no brand's name cut short
   if (!name || ROLE_WORDS.includes(name) || domains.generic.has(name)) return undefined

@@ -11,8 +11,8 @@ import YAML from 'yaml'
 
 import { DomainIndex } from '../../dist/src/knowledge/domains.js'
 import { brandsLedBy, brandsNamedIn, normaliseName, parseRegistry } from '../../dist/src/knowledge/registry.js'
-import { senderBrands, withoutRoleWords } from '../../dist/src/detect/claim.js'
-import { CHINESE_FORM, CHINESE_FORMS, CHINESE_FORMS_JAPANESE, nameForm } from '../../dist/src/message/text.js'
+import { senderBrands } from '../../dist/src/detect/claim.js'
+import { CHINESE_FORM, CHINESE_FORMS, CHINESE_FORMS_JAPANESE, nameForm, withoutRoleWords } from '../../dist/src/message/text.js'
 import { ROOT, shippedPhrases } from '../helpers/settings'
 
 const registry = parseRegistry(YAML.parse(fs.readFileSync(path.join(ROOT, 'config', 'shop-notice.retailers.yaml'), 'utf8')), 'retailers').value
@@ -138,6 +138,7 @@ t.test('senderBrands: a cut-short display name claims the family brand the From 
     ['Support', 'example.com', []],
     ['J. R. R. Tolkien', 'example.com', []],
     ['A B C Trading', 'example.com', []],
+    [`三井住友${'サポート'.repeat(40)}`, 'example.com', []],
   ]
   for (const [name, domain, want] of cases) t.same(ids(name, domain), want, `${name} <…@${domain}>`)
 })
