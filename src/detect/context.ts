@@ -64,7 +64,7 @@ export type Detector = (c: Context) => Hit[]
 export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowledge, envelopeFrom?: string, now?: Date): Context {
   const { phrases: book, domains } = knowledge
   const kind = detectKind(facts, book)
-  const sender = senderBrands(facts, domains, !!kind)
+  const sender = senderBrands(facts, domains, !!kind, book.sender_role_words)
   const fromDomain = facts.from?.domain
   const fromAuth = fromAuthentication(auth, fromDomain)
   const forwarded = isForwarded(facts.subject, book)

@@ -121,18 +121,6 @@ export function nameForm(s: string, keepCase = false): NameForm {
 /** The form names are matched in (nameForm): the registry's names are written in it. */
 export const normaliseName = (s: string, keepCase = false): string => nameForm(s, keepCase).text
 
-/**
- * Words that say which desk of a brand writes, around its name in a display name ("三井住友
- * カスタマーセンター", "Amazon Support Team"): taken off before the name is read as a cut-short name.
- * Normalised (normaliseName); longest first, so that サポートセンター goes whole.
- */
-export const ROLE_WORDS: readonly string[] = [
-  'カスタマーセンター', 'カスタマーサポート', 'カスタマーサービス', 'サポートセンター', 'サポートデスク', 'サポート',
-  'お客様センター', 'お客さまセンター', 'お客様窓口', 'お客さま窓口', '運営事務局', '事務局', 'インフォメーション',
-  'センター', 'ご案内', 'お知らせ', '公式', 'customer service', 'customer support', 'customer care', 'support team',
-  'support', 'team', 'service', 'services', 'help desk', 'helpdesk', 'official', 'notification', 'notifications', 'info',
-].map((w) => normaliseName(w)).sort((a, b) => b.length - a.length)
-
 const isLetterOrDigit = (c: string): boolean => /[\p{L}\p{N}]/u.test(c)
 
 /** Without the punctuation, symbols and spaces at either end (【三井住友】, "三井住友 -"). */
@@ -145,13 +133,26 @@ function trimEdges(s: string): string {
   return chars.slice(from, to).join('')
 }
 
-/** The display name without the desk words around it: 三井住友カスタマーセンター → 三井住友. */
-export function withoutRoleWords(displayName: string): string {
+/** Each set of desk words (a phrase book's `sender_role_words`, loaded once per configuration), longest first. */
+const deskWordLists = new WeakMap<ReadonlySet<string>, readonly string[]>()
+
+/**
+ * The display name, in normaliseName's form, without the desk words around it (`roleWords`: the phrase
+ * book's `sender_role_words`, lower case): 三井住友カスタマーセンター → 三井住友, "Sumitomo Mitsui Support
+ * Team" → sumitomo mitsui. A Latin desk word goes only as a whole word (Supportive stays); a kana or
+ * kanji one wherever it ends or starts the name, Japanese having no spaces between words.
+ */
+export function withoutRoleWords(displayName: string, roleWords: ReadonlySet<string>): string {
+  let words = deskWordLists.get(roleWords)
+  if (!words) {
+    words = [...roleWords].sort((a, b) => b.length - a.length)
+    deskWordLists.set(roleWords, words)
+  }
   let n = trimEdges(normaliseName(displayName))
   // a few desk words at most: a display name made of hundreds of them is no brand's name, and costs no more
   for (let changed = true, rounds = 0; changed && rounds < 4; rounds++) {
     changed = false
-    for (const w of ROLE_WORDS) {
+    for (const w of words) {
       const ascii = /^[ -~]+$/.test(w)
       if (n.endsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[n.length - w.length - 1]!))) {
         n = trimEdges(n.slice(0, -w.length))

@@ -10,7 +10,8 @@ import path from 'node:path'
 import YAML from 'yaml'
 
 import { DomainIndex } from '../../dist/src/knowledge/domains.js'
-import { brandsLedBy, brandsNamedIn, normaliseName, parseRegistry } from '../../dist/src/knowledge/registry.js'
+import { brandsLedBy } from '../../dist/src/knowledge/families.js'
+import { brandsNamedIn, normaliseName, parseRegistry } from '../../dist/src/knowledge/registry.js'
 import { senderBrands } from '../../dist/src/detect/claim.js'
 import { CHINESE_FORM, CHINESE_FORMS, CHINESE_FORMS_JAPANESE, nameForm, withoutRoleWords } from '../../dist/src/message/text.js'
 import { ROOT, shippedPhrases } from '../helpers/settings'
@@ -116,12 +117,12 @@ t.test('withoutRoleWords: the desk words around a display name go', async (t) =>
     ['Supportive Team', 'supportive'],
     ['サポート', 'サポート'],
   ]
-  for (const [name, want] of cases) t.equal(withoutRoleWords(name), want, name)
+  for (const [name, want] of cases) t.equal(withoutRoleWords(name, book.sender_role_words), want, name)
 })
 
 t.test('senderBrands: a cut-short display name claims the family brand the From domain sends for', async (t) => {
   const ids = (name: string, domain: string): string[] =>
-    senderBrands({ from: { address: `x@${domain}`, name, domain } }, domains, true).named.map((b) => b.id)
+    senderBrands({ from: { address: `x@${domain}`, name, domain } }, domains, true, book.sender_role_words).named.map((b) => b.id)
   const cases: [string, string, string[]][] = [
     ['三井住友', 'lzbj.example', ['smbc-card']],
     ['三井住友', 'smbc.co.jp', ['smbc']],
