@@ -14,8 +14,10 @@
 import type { FromAuth } from '../auth/alignment.js'
 import type { DomainIndex } from '../knowledge/domains.js'
 import type { PhraseBook } from '../knowledge/phrases.js'
+import { brandsLedBy } from '../knowledge/families.js'
 import { type Brand, type Registry, type Role, brandsBySenderName, brandsNamedIn, mailDomainsOf, normaliseName } from '../knowledge/registry.js'
 import { firstHost } from '../message/find.js'
+import { withoutRoleWords } from '../message/text.js'
 import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Detector } from './context.js'
@@ -103,7 +105,26 @@ export function senderBrands(
     const brand = domains.confusableName(word)
     if (brand && !named.includes(brand)) named.push(brand)
   }
+  if (!named.length) {
+    const family = familyNamed(domains, name, facts.from?.domain, roleWords)
+    if (family) named.push(family)
+  }
   return { fromBrand: ownerOf(domains, facts.from?.domain), named }
+}
+
+/**
+ * The brand a display name cut short to a family's leading name speaks for (三井住友, 三菱UFJ:
+ * brandsLedBy): the family's brand whose mail domain the From domain is (genuine group mail is
+ * its own), else the family's first. A name that is a brand's name whole was read already.
+ */
+function familyNamed(domains: DomainIndex, displayName: string, fromDomain: string | undefined, roleWords: ReadonlySet<string>): Brand | undefined {
+  // a brand's name cut short is short: a long display name is a sentence, not a cut (and is not read twice)
+  if (displayName.length > 80) return undefined
+  const name = withoutRoleWords(displayName, roleWords)
+  // a desk's or a generic word alone ("Support", "Card") is no brand's name cut short
+  if (!name || roleWords.has(name) || domains.generic.has(name)) return undefined
+  const family = brandsLedBy(domains.registry, name)
+  return family.find((b) => mailsFrom(domains, b, fromDomain)) ?? family[0]
 }
 
 /** A message forwarded by a person: the subject starts with Fwd:, FW:, 転送: … */

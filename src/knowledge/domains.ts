@@ -109,7 +109,7 @@ export class DomainIndex {
    */
   constructor(
     readonly registry: Registry,
-    private readonly generic: ReadonlySet<string>,
+    readonly generic: ReadonlySet<string>,
   ) {
     for (const brand of registry.brands.values()) {
       // a label that is only a sender name of the brand (aaa of aaa.com, aws of aws.com) is too common a

@@ -5,7 +5,7 @@
 import { getDomain } from 'tldts'
 
 import { Checker, isRecord } from '../shared/validate.js'
-import { capitalIAsL, normaliseName } from '../message/text.js'
+import { type NameForm, capitalIAsL, nameForm, normaliseName } from '../message/text.js'
 import { type Incident, parseIncidents } from './incidents.js'
 import { type AdminPattern, compileAdminPattern } from './pattern.js'
 
@@ -332,14 +332,15 @@ const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L
  * is a notice by its own wording.
  */
 export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOptions = {}): Brand[] {
-  const text = normaliseName(raw)
+  const { text, spelled } = nameForm(raw)
   // the same text with its case kept, for names matched as written (lower case only changes ASCII length rarely)
-  const cased = normaliseName(raw, true)
+  const cased = nameForm(raw, true).text
   const keepsCase = cased.length === text.length
   // and as a reader sees it where a capital I after a small letter stands for an l (WaImart,
   // Tractor SuppIy): a second reading of the same length, so that spans are shared
   const lookalike = capitalIAsL(raw)
-  const readings = lookalike === raw ? [text] : [text, normaliseName(lookalike)].filter((r, i, all) => all.indexOf(r) === i && r.length === text.length)
+  const other = lookalike === raw ? undefined : nameForm(lookalike)
+  const readings: NameForm[] = [{ text, spelled }, ...(other && other.text !== text && other.text.length === text.length ? [other] : [])]
   const found: Brand[] = []
   const spans: [number, number][] = []
   for (const entry of registry.names) {
@@ -348,19 +349,23 @@ export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOpti
     if (entry.ambiguous && !keepsCase) continue
     const named =
       entry.cased && keepsCase
-        ? entry.cased.some((needle) => namedAt(text, cased, needle, entry.wordBound, spans))
-        : readings.some((reading) => namedAt(reading, reading, entry.name, entry.wordBound, spans))
+        ? entry.cased.some((needle) => namedAt(text, cased, needle, entry.wordBound, spans, spelled))
+        : readings.some((r) => namedAt(r.text, r.text, entry.name, entry.wordBound, spans, r.spelled))
     if (named) found.push(entry.brand)
   }
   return found
 }
 
-/** Finds `needle` in `haystack` as a word (when `wordBound`) outside the spans already taken, and takes its span. */
-function namedAt(text: string, haystack: string, needle: string, wordBound: boolean, spans: [number, number][]): boolean {
+/**
+ * Finds `needle` in `haystack` as a word (when `wordBound`) outside the spans already taken, and takes its span.
+ * Letters spelled out and joined (S M B C) count only where the name holds the whole run: "a b c d" names no "bcd".
+ */
+function namedAt(text: string, haystack: string, needle: string, wordBound: boolean, spans: [number, number][], spelled: NameForm['spelled']): boolean {
   for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
     const end = at + needle.length
     if (wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
     if (spans.some(([s, e]) => at >= s && end <= e)) continue
+    if (spelled.some(([s, e]) => at < e && end > s && !(at <= s && end >= e))) continue
     spans.push([at, end])
     return true
   }
