@@ -15,6 +15,7 @@ import { domainDetector } from './domain.js'
 import { incidentHits } from './incident.js'
 import { linkDetector } from './link.js'
 import { noticeDetector } from './notice.js'
+import { recipientDetector } from './recipient.js'
 import { senderDetector } from './sender.js'
 
 export type { Context, Detector, Knowledge }
@@ -28,6 +29,7 @@ const DETECTORS: readonly Detector[] = [
   domainDetector,
   linkDetector,
   senderDetector,
+  recipientDetector,
   attachmentDetector,
   contentDetector,
   noticeDetector,
@@ -43,8 +45,9 @@ export function detect(
   knowledge: Knowledge,
   envelopeFrom?: string,
   now?: Date,
+  envelopeRecipients?: readonly string[],
 ): { context: Context; hits: Hit[] } {
-  const context = contextOf(facts, auth, knowledge, envelopeFrom, now)
+  const context = contextOf(facts, auth, knowledge, envelopeFrom, now, envelopeRecipients)
   const hits = DETECTORS.flatMap((d) => d(context))
   return { context, hits: [...hits, ...incidentHits(context, hits)] }
 }

@@ -179,6 +179,11 @@ export const SYMBOLS = {
     group: 'SENDER',
     description: 'The envelope sender (MAIL FROM) of a notice claiming a registered brand is outside the brand\'s domains.',
   },
+  SENDER_NAME_RECIPIENT_DOMAIN: {
+    group: 'SENDER',
+    description:
+      "The display name names the recipient's own domain (example.com IT Support, Mail Administrator for example.com; or the domain's name alone on an account notice or with a link carrying the recipient's address), the From domain is another organisation's, and a link goes to a third domain: the recipient's own mail provider impersonated (mailbox upgrade, maintenance, quota, password expiry). The envelope recipients in the relay, To and Cc offline. Makes the message a notice.",
+  },
   ATTACHMENT_RISKY: {
     group: 'ATTACHMENT',
     description:
