@@ -54,11 +54,20 @@ function recipientOrg(address: string, domains: DomainIndex): { reg: string; lab
   return { reg, label }
 }
 
+/** A run without the dots and hyphens at its ends (a sentence's full stop, a dash before a name). Linear. */
+function trimDots(run: string): string {
+  let i = 0
+  let j = run.length
+  while (i < j && (run[i] === '.' || run[i] === '-')) i++
+  while (j > i && (run[j - 1] === '.' || run[j - 1] === '-')) j--
+  return run.slice(i, j)
+}
+
 /** Hosts written in a display name (`lists.example.org`, `IT Support <it@example.com>`), known suffixes only. */
 function hostsIn(name: string): string[] {
   return name
     .split(HOST_BREAK)
-    .map((run) => run.replace(/^[.-]+/, '').replace(/[.-]+$/, ''))
+    .map(trimDots)
     .filter((run) => run.includes('.') && knownHost(run) !== undefined)
 }
 
