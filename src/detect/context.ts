@@ -26,6 +26,7 @@ import {
 import { type Lookalikes, findLookalikes, imitatedBrand } from './domain.js'
 import { type KindClaim, detectKind } from './kind.js'
 import { type RecipientPose, recipientPose } from './recipient.js'
+import { type CallbackDocument, callbackDocument } from './callback.js'
 
 /** The configuration's knowledge the detectors read (Settings has it all). */
 export interface Knowledge {
@@ -63,6 +64,8 @@ export interface Context {
   readonly recipients: readonly string[]
   /** the sender poses as the recipients' own mail provider (recipient.ts): its display name names their domain */
   readonly recipientPose?: RecipientPose
+  /** a callback-invoice lure: only a document and a "support" number (callback.ts) */
+  readonly callbackDocument?: CallbackDocument
 }
 
 /** A detector family: the hits it finds in one message. Pure. */
@@ -103,14 +106,17 @@ export function contextOf(
   // a message imitating a brand's domain speaks for the shop whatever its words; so does mail
   // from a brand's own domain once its authentication is known (a brand domain's mail is a notice:
   // verified when it passed, a spoof when it failed); offline or on a DNS failure, only its words count
-  // and so does a sender posing as the recipients' own mail provider (its maintenance and upgrade notices)
+  const callback = callbackDocument({ facts, claimed: !!claim }, book, domains)
+  // and so does a sender posing as the recipients' own mail provider (its maintenance and upgrade notices),
+  // and a payment message that is only a document and a support number (a callback-invoice lure)
   const isNotice =
     !!kind ||
     !!pose ||
+    !!callback ||
     claimMakesNotice(claim) ||
     imitatedBrand(looks) !== undefined ||
     ownDomainUnauthenticated(claim, fromDomain, fromAuth, domains) ||
     (claim?.via === 'from-domain' && fromAuth.result === 'pass' && mailsFrom(domains, claim.brand, fromDomain))
   const addressee = isNotice ? readAddressee(facts.text) : undefined
-  return { facts, auth, knowledge, envelopeFrom, ...(now ? { now } : {}), kind, sender, fromDomain, fromAuth, looks, ...(claim ? { claim } : {}), mentions, isNotice, addressee, recipients, ...(pose ? { recipientPose: pose } : {}) }
+  return { facts, auth, knowledge, envelopeFrom, ...(now ? { now } : {}), kind, sender, fromDomain, fromAuth, looks, ...(claim ? { claim } : {}), mentions, isNotice, addressee, recipients, ...(pose ? { recipientPose: pose } : {}), ...(callback ? { callbackDocument: callback } : {}) }
 }

@@ -8,6 +8,7 @@ import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
 import { attachmentDetector } from './attachment.js'
 import { authDetector } from './auth.js'
+import { callbackDocumentDetector } from './callback.js'
 import { brandDetector } from './claim.js'
 import { contentDetector } from './content.js'
 import { type Context, type Detector, type Knowledge, contextOf } from './context.js'
@@ -32,6 +33,7 @@ const DETECTORS: readonly Detector[] = [
   recipientDetector,
   attachmentDetector,
   contentDetector,
+  callbackDocumentDetector,
   noticeDetector,
 ]
 

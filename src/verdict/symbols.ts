@@ -217,6 +217,11 @@ export const SYMBOLS = {
     description:
       'A notice gives a telephone number to call, with words asking the reader to ring it (callback phrases of the phrase book): the callback lure of fake renewals and charges.',
   },
+  CONTENT_CALLBACK_DOCUMENT: {
+    group: 'CONTENT',
+    description:
+      'A payment or order message that is nothing but a document attachment and a telephone number labelled as support (Phone Support:, Support Desk Contact:, hotline): no link, a few lines of text, no registered brand, and neither its display name nor its text names the From domain\'s organisation: the callback-invoice lure. Makes the message a notice.',
+  },
   CONTENT_SIMPLIFIED_CHINESE: {
     group: 'CONTENT',
     description: 'Japanese text holds simplified-Chinese characters that Japanese never uses (确认, 订单, 账户…): machine-made.',
