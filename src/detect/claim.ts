@@ -14,8 +14,10 @@
 import type { FromAuth } from '../auth/alignment.js'
 import type { DomainIndex } from '../knowledge/domains.js'
 import type { PhraseBook } from '../knowledge/phrases.js'
-import { type Brand, type Registry, type Role, brandsNamedIn, mailDomainsOf, normaliseName } from '../knowledge/registry.js'
+import { brandsLedBy } from '../knowledge/families.js'
+import { type Brand, type Registry, type Role, brandsBySenderName, brandsNamedIn, mailDomainsOf, normaliseName } from '../knowledge/registry.js'
 import { firstHost } from '../message/find.js'
+import { withoutRoleWords } from '../message/text.js'
 import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
 import type { Detector } from './context.js'
@@ -56,7 +58,9 @@ export const isStrongClaim = (claim: BrandClaim): boolean => claim.via === 'from
  * The brands the sender shows: the one owning the From domain (a sending domain of the
  * registry, or a host under the brand's own top-level domain), and those named in the
  * display name (ambiguous names such as Norton only when the wording makes it a notice;
- * a word writing a brand's name with look-alike characters, Аmazon or PayPa1, names it too).
+ * a sender name such as AAA only as the whole display name, beside `roleWords` alone: "AAA
+ * Member Support"; a word writing a brand's name with look-alike characters, Аmazon or PayPa1,
+ * names it too).
  */
 export interface SenderBrands {
   readonly fromBrand?: Brand
@@ -88,14 +92,39 @@ export function mailsFrom(domains: DomainIndex, brand: Brand, host: string | und
   return (reg !== '' && mailDomainsOf(domains.registry, brand).includes(reg)) || domains.tldBrand(host) === brand
 }
 
-export function senderBrands(facts: Pick<MessageFacts, 'from'>, domains: DomainIndex, noticeWording = false): SenderBrands {
+export function senderBrands(
+  facts: Pick<MessageFacts, 'from'>,
+  domains: DomainIndex,
+  noticeWording = false,
+  roleWords: ReadonlySet<string> = new Set(),
+): SenderBrands {
   const name = facts.from?.name ?? ''
   const named = brandsNamedIn(domains.registry, name, { ambiguous: noticeWording })
+  for (const brand of brandsBySenderName(domains.registry, name, roleWords)) if (!named.includes(brand)) named.push(brand)
   for (const word of name.normalize('NFKC').split(/[^\p{L}\p{N}]+/u)) {
     const brand = domains.confusableName(word)
     if (brand && !named.includes(brand)) named.push(brand)
   }
+  if (!named.length) {
+    const family = familyNamed(domains, name, facts.from?.domain, roleWords)
+    if (family) named.push(family)
+  }
   return { fromBrand: ownerOf(domains, facts.from?.domain), named }
+}
+
+/**
+ * The brand a display name cut short to a family's leading name speaks for (三井住友, 三菱UFJ:
+ * brandsLedBy): the family's brand whose mail domain the From domain is (genuine group mail is
+ * its own), else the family's first. A name that is a brand's name whole was read already.
+ */
+function familyNamed(domains: DomainIndex, displayName: string, fromDomain: string | undefined, roleWords: ReadonlySet<string>): Brand | undefined {
+  // a brand's name cut short is short: a long display name is a sentence, not a cut (and is not read twice)
+  if (displayName.length > 80) return undefined
+  const name = withoutRoleWords(displayName, roleWords)
+  // a desk's or a generic word alone ("Support", "Card") is no brand's name cut short
+  if (!name || roleWords.has(name) || domains.generic.has(name)) return undefined
+  const family = brandsLedBy(domains.registry, name)
+  return family.find((b) => mailsFrom(domains, b, fromDomain)) ?? family[0]
 }
 
 /** A message forwarded by a person: the subject starts with Fwd:, FW:, 転送: … */

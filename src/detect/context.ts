@@ -82,7 +82,7 @@ export function contextOf(
 ): Context {
   const { phrases: book, domains } = knowledge
   const kind = detectKind(facts, book)
-  const sender = senderBrands(facts, domains, !!kind)
+  const sender = senderBrands(facts, domains, !!kind, book.sender_role_words)
   const fromDomain = facts.from?.domain
   const fromAuth = fromAuthentication(auth, fromDomain)
   const forwarded = isForwarded(facts.subject, book)

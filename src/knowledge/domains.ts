@@ -108,14 +108,19 @@ export class DomainIndex {
    */
   constructor(
     readonly registry: Registry,
-    private readonly generic: ReadonlySet<string>,
+    readonly generic: ReadonlySet<string>,
   ) {
     for (const brand of registry.brands.values()) {
+      // a label that is only a sender name of the brand (aaa of aaa.com, aws of aws.com) is too common a
+      // word to stand for it inside another domain (aaa-plumbing.example); one that is also a name the
+      // brand is written with in text (chase of chase.com: Chase) stays a keyword
+      const inText = new Set([...brand.names, ...brand.ambiguous_names].map((n) => n.normalize('NFKC').toLowerCase()))
+      const senderOnly = new Set(brand.sender_names.map((n) => n.normalize('NFKC').toLowerCase()).filter((n) => !inText.has(n)))
       for (const d of [...brand.sending_domains, ...brand.link_domains]) {
         const label = parse(d, { allowPrivateDomains: true }).domainWithoutSuffix
         if (!label) continue
-        this.addKeyword(label, brand)
-        for (const token of label.split('-')) if (token.length >= 4) this.addKeyword(token, brand)
+        if (!senderOnly.has(label)) this.addKeyword(label, brand)
+        for (const token of label.split('-')) if (token.length >= 4 && !senderOnly.has(token)) this.addKeyword(token, brand)
       }
       for (const name of brand.names) {
         const n = name.normalize('NFKC').toLowerCase()

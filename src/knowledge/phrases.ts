@@ -3,8 +3,8 @@
  * announce them, requests for card data (and the warnings, negations and conditions
  * that make a sentence none), the details genuine notices carry (order labels, item
  * labels, currencies), the simplified-Chinese glyphs of machine-made lures, the words
- * of callback lures, the attachment types a notice should not carry and the words too
- * generic to stand for a brand inside a domain. Validated at load, then compiled once
+ * of callback lures, the attachment types a notice should not carry, the words too
+ * generic to stand for a brand inside a domain and the role words of a sender's name. Validated at load, then compiled once
  * per configuration load into normalised phrase lists and matchers.
  */
 import { Checker, isRecord } from '../shared/validate.js'
@@ -62,6 +62,8 @@ export interface PhraseBook {
   }
   /** lower-case words too generic to stand for a brand inside another domain */
   readonly generic_words: ReadonlySet<string>
+  /** lower-case words a sender writes beside its name for a department (support, member, team): sender names */
+  readonly sender_role_words: ReadonlySet<string>
 }
 
 const TOP_KEYS = new Set([
@@ -79,6 +81,7 @@ const TOP_KEYS = new Set([
   'callback_labels',
   'attachments',
   'generic_words',
+  'sender_role_words',
 ])
 
 const LANGUAGES = new Set(['ja', 'en'])
@@ -190,6 +193,10 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
     const word = w.toLowerCase().trim()
     return /^[a-z0-9-]+$/.test(word) ? word : fail(`generic_words[${i}]`, `${JSON.stringify(w)} is not a lower-case ASCII word`)
   })
+  const roleWords = list(raw.sender_role_words, 'sender_role_words').map((w, i) => {
+    const word = w.normalize('NFKC').toLowerCase().trim()
+    return /^[\p{L}\p{N}]+$/u.test(word) ? word : fail(`sender_role_words[${i}]`, `${JSON.stringify(w)} is not one word (letters and digits)`)
+  })
 
   return {
     value: {
@@ -207,6 +214,7 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
       callback_labels: compiled(bilingualOrEmpty(raw.callback_labels, 'callback_labels')),
       attachments,
       generic_words: new Set(genericWords),
+      sender_role_words: new Set(roleWords),
     },
     warnings: c.warnings,
   }

@@ -5,7 +5,7 @@
 import { getDomain } from 'tldts'
 
 import { Checker, isRecord } from '../shared/validate.js'
-import { normaliseName } from '../message/text.js'
+import { type NameForm, nameForm, normaliseName } from '../message/text.js'
 import { type Incident, parseIncidents } from './incidents.js'
 import { type AdminPattern, compileAdminPattern } from './pattern.js'
 
@@ -34,6 +34,11 @@ export interface Brand {
   readonly names: readonly string[]
   /** names that are also ordinary words or surnames (Norton, Chase): they name the brand only in a notice */
   readonly ambiguous_names: readonly string[]
+  /**
+   * names too common to look for in text (AAA, Chase): they name the brand only as the sender's
+   * whole display name, with nothing but the phrase book's `sender_role_words` beside them
+   */
+  readonly sender_names: readonly string[]
   readonly sending_domains: readonly string[]
   readonly link_domains: readonly string[]
   readonly promises: Promises
@@ -60,6 +65,8 @@ export interface Registry {
   readonly byLinkDomain: ReadonlyMap<string, Brand>
   /** normalised names, longest first, each with its matcher */
   readonly names: readonly NameEntry[]
+  /** the brands' sender names (`sender_names`), each in the forms it is matched in */
+  readonly senderNames: readonly SenderNameEntry[]
   readonly lists: Readonly<Record<DomainList, ReadonlySet<string>>>
 }
 
@@ -77,6 +84,12 @@ interface NameEntry {
   readonly ambiguous?: true
 }
 
+interface SenderNameEntry {
+  readonly brand: Brand
+  /** its words, NFKC, as written and in capitals (AAA; Chase, CHASE; TS Co, TS CO) */
+  readonly forms: readonly (readonly string[])[]
+}
+
 export interface NamedInOptions {
   /** let ambiguous names count: the message's own wording already makes it a notice */
   readonly ambiguous?: boolean
@@ -89,7 +102,7 @@ export interface RegistryResult {
 
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/
 const KNOWN_KEYS = new Set([
-  'names', 'ambiguous_names', 'sending_domains', 'link_domains', 'promises', 'roles', 'issued_by', 'co_brands', 'sources', 'incidents',
+  'names', 'ambiguous_names', 'sender_names', 'sending_domains', 'link_domains', 'promises', 'roles', 'issued_by', 'co_brands', 'sources', 'incidents',
 ])
 const KNOWN_PROMISES = new Set(['attachments', 'links', 'order_number', 'card_data', 'credentials'])
 
@@ -119,6 +132,7 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
   const byLinkDomain = new Map<string, Brand>()
   const nameOwner = new Map<string, string>()
   const names: NameEntry[] = []
+  const senderNames: SenderNameEntry[] = []
 
   for (const [id, entry] of Object.entries(retailers)) {
     const at = `retailers.${id}`
@@ -137,6 +151,7 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
 
     const brandNames = strings('names', true)
     const ambiguousNames = strings('ambiguous_names', false)
+    const senderOnly = strings('sender_names', false)
     const issuedBy = strings('issued_by', false)
     // a product sent by its issuers (a co-branded card) may have no domain of its own
     const sending = domains('sending_domains', issuedBy.length === 0)
@@ -154,6 +169,7 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
       id,
       names: brandNames,
       ambiguous_names: ambiguousNames,
+      sender_names: senderOnly,
       sending_domains: sending,
       link_domains: [...new Set([...sending, ...links])],
       promises,
@@ -189,6 +205,19 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
     }
     brandNames.forEach((n, i) => addName(n, `${at}.names[${i}]`, false))
     ambiguousNames.forEach((n, i) => addName(n, `${at}.ambiguous_names[${i}]`, true))
+    // a sender name is no name in text: it shares the uniqueness rule of names, and may repeat one of
+    // the brand's own ambiguous names (Chase), but it is matched only by brandsBySenderName
+    senderOnly.forEach((n, i) => {
+      const key = `${at}.sender_names[${i}]`
+      const norm = normaliseName(n)
+      const owner = nameOwner.get(norm)
+      if (owner && owner !== id) fail(key, `${JSON.stringify(n)} is already a name of ${owner}`)
+      if (!/^[\x20-\x7e]+$/.test(norm) || !/[a-z]/.test(norm)) fail(key, `${JSON.stringify(n)}: a sender name is ASCII, with letters`)
+      const written = n.normalize('NFKC')
+      if (written.toLowerCase() === written) fail(key, `${JSON.stringify(n)}: write a sender name capitalised, as the brand writes it`)
+      nameOwner.set(norm, id)
+      senderNames.push({ brand, forms: [...new Set([written, written.toUpperCase()])].map(wordsOf) })
+    })
   }
   if (brands.size === 0) fail('retailers', 'no brands defined')
   // relations name other brands of the same (merged) file
@@ -229,7 +258,7 @@ export function parseRegistry(raw: unknown, file: string): RegistryResult {
   ) as Record<DomainList, Set<string>>
 
   names.sort((a, b) => b.name.length - a.name.length)
-  return { value: { brands, bySendingDomain, byLinkDomain, names, lists }, warnings }
+  return { value: { brands, bySendingDomain, byLinkDomain, names, senderNames, lists }, warnings }
 }
 
 function parsePromises(
@@ -303,9 +332,9 @@ const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L
  * is a notice by its own wording.
  */
 export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOptions = {}): Brand[] {
-  const text = normaliseName(raw)
+  const { text, spelled } = nameForm(raw)
   // the same text with its case kept, for names matched as written (lower case only changes ASCII length rarely)
-  const cased = normaliseName(raw, true)
+  const cased = nameForm(raw, true).text
   const keepsCase = cased.length === text.length
   const found: Brand[] = []
   const spans: [number, number][] = []
@@ -314,19 +343,64 @@ export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOpti
     // an ambiguous name needs its case; without it (a rare length change) it does not count
     if (entry.ambiguous && !keepsCase) continue
     const [haystack, needles] = entry.cased && keepsCase ? [cased, entry.cased] : [text, [entry.name]]
-    if (needles.some((needle) => namedAt(text, haystack, needle, entry.wordBound, spans))) found.push(entry.brand)
+    if (needles.some((needle) => namedAt(text, haystack, needle, entry.wordBound, spans, spelled))) found.push(entry.brand)
   }
   return found
 }
 
-/** Finds `needle` in `haystack` as a word (when `wordBound`) outside the spans already taken, and takes its span. */
-function namedAt(text: string, haystack: string, needle: string, wordBound: boolean, spans: [number, number][]): boolean {
+/**
+ * Finds `needle` in `haystack` as a word (when `wordBound`) outside the spans already taken, and takes its span.
+ * Letters spelled out and joined (S M B C) count only where the name holds the whole run: "a b c d" names no "bcd".
+ */
+function namedAt(text: string, haystack: string, needle: string, wordBound: boolean, spans: [number, number][], spelled: NameForm['spelled']): boolean {
   for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
     const end = at + needle.length
     if (wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
     if (spans.some(([s, e]) => at >= s && end <= e)) continue
+    if (spelled.some(([s, e]) => at < e && end > s && !(at <= s && end >= e))) continue
     spans.push([at, end])
     return true
   }
+  return false
+}
+
+/** A reference tag written after a name (#4821, #NKrEKu): a ticket or campaign number, no word of the name. */
+const REFERENCE_TAG = /#[\p{L}\p{N}]+/gu
+const NOT_WORD = /[^\p{L}\p{N}]+/u
+const wordsOf = (text: string): string[] => text.replace(REFERENCE_TAG, ' ').split(NOT_WORD).filter(Boolean)
+
+/**
+ * Brands whose sender name is the whole display name: the name as written or in capitals, as whole
+ * words, and besides it at least one word and only words of `roleWords` (lower case: support,
+ * member, team, billing …), reference tags (#4821) and punctuation. "AAA Member Support" and
+ * "Courtesy AAA Support" name `aaa`; "AAA Plumbing", "AAA Storage Billing", "Chase Smith", and
+ * "Chase" alone (a first name) name nobody. Linear in the display name. docs/registry.md, sender names.
+ */
+export function brandsBySenderName(registry: Registry, displayName: string, roleWords: ReadonlySet<string>): Brand[] {
+  if (!registry.senderNames.length || !roleWords.size) return []
+  const words = wordsOf(displayName.normalize('NFKC'))
+  // the words that are no role word must all lie inside the one run of the name's words
+  let first = -1
+  let last = -1
+  words.forEach((w, i) => {
+    if (roleWords.has(w.toLowerCase())) return
+    if (first < 0) first = i
+    last = i
+  })
+  const found: Brand[] = []
+  for (const entry of registry.senderNames) {
+    if (found.includes(entry.brand)) continue
+    if (entry.forms.some((form) => nameRunAt(words, form, first, last))) found.push(entry.brand)
+  }
+  return found
+}
+
+/** Is there a run of `form` in `words`, with at least one other word, covering every word from `first` to `last`? */
+function nameRunAt(words: readonly string[], form: readonly string[], first: number, last: number): boolean {
+  const k = form.length
+  if (words.length <= k) return false
+  const from = first < 0 ? 0 : Math.max(0, last - k + 1)
+  const to = first < 0 ? words.length - k : Math.min(first, words.length - k)
+  for (let i = from; i <= to; i++) if (form.every((f, j) => words[i + j] === f)) return true
   return false
 }

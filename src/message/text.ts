@@ -56,18 +56,114 @@ const DECORATION = /[\s\p{Z}【】「」『』〔〕［］[\]()（）〈〉《�
 export const normaliseText = (s: string): string => foldKana(foldSmallCaps(stripInvisible(s.normalize('NFKC'))).toLowerCase()).replace(DECORATION, '')
 
 /**
- * The form names are matched in: NFKC, invisibles out, lower case, white space
- * folded, small capitals folded; single letters spaced out joined (E T C → etc) and spaces next to a
- * non-ASCII character dropped (三 井 住 友 → 三井住友, ETC 利用 → etc利用). `keepCase` keeps
- * the case (for short names such as JCB, matched only as written).
+ * Chinese forms of the kanji of Japanese brand and institution names, folded onto one form when names
+ * are matched: lures written by Chinese-speaking senders name 警察厅 for 警察庁, 乐天 for 楽天, 东京电力
+ * for 東京電力, 三井住友卡 for 三井住友カード. Simplified forms (厅 银 东 乐 邮 电 …) and the traditional
+ * ones that differ from Japanese (廳 樂 國 會 …), each onto the Japanese form; 動 and 働 are one (労働 is
+ * 劳动 in Chinese), and 卡 is カード. The form only serves to compare names (the registry's names are
+ * folded the same way): it is no reading of the text. CHINESE_FORMS_JAPANESE lists the keys that are also
+ * Japanese characters (叶う, 机, 托, 國); the others are in the phrase book's `simplified_chinese`.
  */
-export function normaliseName(s: string, keepCase = false): string {
-  const nfkc = foldSmallCaps(stripInvisible(s.normalize('NFKC')))
-  return (keepCase ? nfkc : nfkc.toLowerCase())
+export const CHINESE_FORMS: Readonly<Record<string, string>> = {
+  乐: '楽', 樂: '楽', 场: '場', 员: '員', 會: '会', 决: '決', 济: '済', 濟: '済', 银: '銀', 灭: '滅',
+  讬: '託', 托: '託', 证: '証', 證: '証', 兴: '興', 东: '東', 输: '輸', 运: '運', 邮: '郵',
+  电: '電', 关: '関', 關: '関', 协: '協', 國: '国', 厅: '庁', 廳: '庁', 纳: '納', 务: '務', 劳: '労',
+  勞: '労', 动: '動', 働: '動', 库: '庫', 势: '勢', 滨: '浜', 濱: '浜', 叶: '葉', 靜: '静',
+  冈: '岡', 阳: '陽', 机: '機', 构: '構', 总: '総', 總: '総', 广: '広', 廣: '広', 岛: '島', 马: '馬',
+  儿: '児', 兒: '児', 视: '視', 險: '険', 险: '険', 门: '門', 铁: '鉄', 鐵: '鉄', 车: '車', 经: '経',
+  經: '経', 产: '産', 產: '産', 业: '業', 费: '費', 拂: '払', 卡: 'カード',
+}
+/** Keys of CHINESE_FORMS that are Japanese characters too (not marks of machine-made text). */
+export const CHINESE_FORMS_JAPANESE: ReadonlySet<string> = new Set(['托', '叶', '机', '儿', '卡', '働', '拂', '國', '會', '證', '濟', '樂', '關', '廳', '勞', '濱', '靜', '總', '廣', '兒', '險', '鐵', '經', '產'])
+/** The keys of CHINESE_FORMS as one class (test/unit/names.test.ts checks that they agree). */
+export const CHINESE_FORM = /[乐樂场员會决济濟银灭讬托证證兴东输运邮电关關协國厅廳纳务劳勞动働库势滨濱叶靜冈阳机构总總广廣岛马儿兒视險险门铁鐵车经經产產业费拂卡]/gu
+const foldChineseForms = (s: string): string => s.replace(CHINESE_FORM, (c) => CHINESE_FORMS[c] ?? c)
+
+/**
+ * Single Latin letters spaced out, three or more (S M B C, A m a z o n): a run is not glued to a
+ * Latin letter on either side; a kana or kanji may follow (S M B Cカード).
+ */
+const SPELLED_OUT = /(?<![a-z])[a-z](?: [a-z]){2,}(?![a-z])/gi
+
+/** A name-matching form and where in it runs of spaced-out letters were joined. */
+export interface NameForm {
+  readonly text: string
+  /** [start, end) of each joined run in `text` */
+  readonly spelled: readonly (readonly [number, number])[]
+}
+
+/**
+ * The form names are matched in, with the runs of spaced-out letters it joined: NFKC, invisibles
+ * out, lower case, white space folded, small capitals folded, Chinese forms of kanji folded
+ * (CHINESE_FORMS); spaces next to a non-ASCII character dropped (三 井 住 友 → 三井住友, ETC 利用 →
+ * etc利用) and three or more single Latin letters spaced out joined (E T C → etc, S M B Cカード →
+ * smbcカード). `keepCase` keeps the case (for short names such as JCB, matched only as written).
+ * A joined run can make ordinary text ("a b c", "I a m") look like a word: brandsNamedIn
+ * counts a name there only when the name holds the whole run.
+ */
+export function nameForm(s: string, keepCase = false): NameForm {
+  const nfkc = foldChineseForms(foldSmallCaps(stripInvisible(s.normalize('NFKC'))))
+  const spaced = (keepCase ? nfkc : nfkc.toLowerCase())
     .replace(/\s+/g, ' ')
-    .replace(/(?<=(?:^|[ \P{L}])[a-z]) (?=[a-z](?:$|[ \P{L}]))/giu, '')
     .replace(/(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])/g, '')
     .trim()
+  const spelled: [number, number][] = []
+  let removed = 0
+  const text = spaced.replace(SPELLED_OUT, (run, at: number) => {
+    const joined = run.replaceAll(' ', '')
+    spelled.push([at - removed, at - removed + joined.length])
+    removed += run.length - joined.length
+    return joined
+  })
+  return { text, spelled }
+}
+
+/** The form names are matched in (nameForm): the registry's names are written in it. */
+export const normaliseName = (s: string, keepCase = false): string => nameForm(s, keepCase).text
+
+const isLetterOrDigit = (c: string): boolean => /[\p{L}\p{N}]/u.test(c)
+
+/** Without the punctuation, symbols and spaces at either end (【三井住友】, "三井住友 -"). */
+function trimEdges(s: string): string {
+  const chars = [...s]
+  let from = 0
+  let to = chars.length
+  while (from < to && !isLetterOrDigit(chars[from]!)) from++
+  while (to > from && !isLetterOrDigit(chars[to - 1]!)) to--
+  return chars.slice(from, to).join('')
+}
+
+/** Each set of desk words (a phrase book's `sender_role_words`, loaded once per configuration), longest first. */
+const deskWordLists = new WeakMap<ReadonlySet<string>, readonly string[]>()
+
+/**
+ * The display name, in normaliseName's form, without the desk words around it (`roleWords`: the phrase
+ * book's `sender_role_words`, lower case): 三井住友カスタマーセンター → 三井住友, "Sumitomo Mitsui Support
+ * Team" → sumitomo mitsui. A Latin desk word goes only as a whole word (Supportive stays); a kana or
+ * kanji one wherever it ends or starts the name, Japanese having no spaces between words.
+ */
+export function withoutRoleWords(displayName: string, roleWords: ReadonlySet<string>): string {
+  let words = deskWordLists.get(roleWords)
+  if (!words) {
+    words = [...roleWords].sort((a, b) => b.length - a.length)
+    deskWordLists.set(roleWords, words)
+  }
+  let n = trimEdges(normaliseName(displayName))
+  // a few desk words at most: a display name made of hundreds of them is no brand's name, and costs no more
+  for (let changed = true, rounds = 0; changed && rounds < 4; rounds++) {
+    changed = false
+    for (const w of words) {
+      const ascii = /^[ -~]+$/.test(w)
+      if (n.endsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[n.length - w.length - 1]!))) {
+        n = trimEdges(n.slice(0, -w.length))
+        changed = true
+      } else if (n.startsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[w.length]!))) {
+        n = trimEdges(n.slice(w.length))
+        changed = true
+      }
+    }
+  }
+  return n
 }
 
 /** Kana (hiragana or katakana): the mark of Japanese text. */

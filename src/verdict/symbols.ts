@@ -126,7 +126,8 @@ export const SYMBOLS = {
   },
   LINK_TEXT_MISMATCH: {
     group: 'LINK',
-    description: 'An HTML link shows one domain in its text and goes to another registrable domain.',
+    description:
+      'An HTML link shows one domain in its text and goes to another registrable domain (not when an authenticated sender shows its own domain over a click-tracking redirector).',
   },
   LINK_HTTP: {
     group: 'LINK',

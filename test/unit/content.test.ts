@@ -186,6 +186,23 @@ const cases: Case[] = [
     auth: dmarcPass('amazon.co.jp'),
     mustNot: ['LINK_TEXT_MISMATCH'],
   },
+  // an invoice showing the sender's own site through its mail service's click tracker
+  ...([
+    ['authenticated, its own site over a click tracker: no lie', dkimOnly('example.com'), 'cloud.example.com', 'u123.ct.sendgrid.net', false],
+    ['DMARC pass, a subdomain of its own site over a click tracker: no lie', dmarcPass('example.com'), 'https://billing.example.com/x', 'ct.sendgrid.net', false],
+    ['hard negative: not authenticated, its own site over a click tracker', undefined, 'cloud.example.com', 'u123.ct.sendgrid.net', true],
+    ['hard negative: authenticated, a brand\'s site over a click tracker', dkimOnly('example.com'), 'www.amazon.co.jp', 'u123.ct.sendgrid.net', true],
+    ['hard negative: authenticated, its own site over a link elsewhere', dkimOnly('example.com'), 'cloud.example.com', 'pay.example.net', true],
+  ] as const).map(
+    ([name, auth, shown, host, lies]): Case => ({
+      name: `link text over a redirect: ${name}`,
+      from: mailbox('Hosting Billing', 'billing@example.com'),
+      subject: 'Invoice #55006 is due',
+      html: `<p>Invoice #55006, amount due $45.00.</p><a href="https://${host}/ls/click?upn=abc">${shown}</a>`,
+      ...(auth ? { auth } : {}),
+      ...(lies ? { must: ['LINK_TEXT_MISMATCH'] } : { mustNot: ['LINK_TEXT_MISMATCH'] }),
+    }),
+  ),
 
   // --- attachments ---
   ...['invoice.url', 'report.xll', 'notice.eml', 'mail.msg', 'invoice.pdf.exe', 'invoice.exe.', 'statement.pdf..'].map(

@@ -38,6 +38,25 @@ t.test('lookalike: embedded, confusable, edit distance; never the brand itself o
   t.equal(look('jcbfan.example'), undefined, 'short keywords only match whole tokens')
 })
 
+t.test('lookalike: a label that is only a sender name of its brand is no keyword; one also written in text still is', async (t) => {
+  const retailers = {
+    ...TEST_RETAILERS,
+    aaa: { names: ['American Automobile Association'], sender_names: ['AAA'], sending_domains: ['aaa.com'] },
+    chase: { names: ['Chase Bank'], ambiguous_names: ['Chase'], sender_names: ['Chase'], sending_domains: ['chase.com'] },
+    aws: { names: ['AWS Billing'], sender_names: ['AWS'], sending_domains: ['aws.com'] },
+  }
+  const idx = new DomainIndex(parseRegistry({ retailers, ...TEST_LISTS }, 'test').value, shippedPhrases().generic_words)
+  const look = (h: string) => {
+    const l = idx.lookalike(h)
+    return l ? `${l.brand.id}:${l.how}` : undefined
+  }
+  t.equal(look('aaa-plumbing.example'), undefined, 'a small business named AAA-something imitates nobody')
+  t.equal(look('mail.aaa.example'), undefined, 'nor a host labelled aaa')
+  t.equal(look('aws-consulting.example'), undefined, 'aws: sender-only, as in text')
+  t.equal(look('chase-secure-login.example'), 'chase:embedded', 'chase is also an ambiguous name: still a keyword')
+  t.equal(idx.brandOf('members.aaa.com')?.id, 'aaa', "the brand's own domain is still its own")
+})
+
 t.test('mixed scripts', async (t) => {
   t.ok(isMixedScript('pаypal'), 'Latin with Cyrillic')
   t.notOk(isMixedScript('日本語ドメイン'), 'Han with katakana is one writing system')

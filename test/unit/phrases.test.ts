@@ -99,6 +99,8 @@ t.test('invalid phrase books are refused with the file and the key', async (t) =
   bad((r) => (r.attachments.risky_types = ['text/html', 'html']), /^attachments\.risky_types\[1\]$/)
   bad((r) => (r.attachments.document_types = []), /^attachments\.document_types$/)
   bad((r) => (r.generic_words = ['card', 'カード']), /^generic_words\[1\]$/)
+  bad((r) => (r.sender_role_words = ['support', 'help desk']), /^sender_role_words\[1\]$/)
+  bad((r) => delete r.sender_role_words, /^sender_role_words$/)
   refused(t, () => parsePhrases(undefined, 'phrases.yaml'), /^kinds$/)
   const extra = shipped()
   extra.colour = 'blue'
@@ -111,6 +113,7 @@ t.test('data out of code: currencies, attachment types and generic words as the 
   raw.attachments.risky_extensions = ['.EXE', 'iso']
   raw.attachments.risky_types = ['Application/X-Foo']
   raw.generic_words = ['Card', 'shop']
+  raw.sender_role_words = ['Support', 'KUNDENDIENST']
   const { value } = parsePhrases(raw, 'p.yaml')
   t.ok(value.details.amount.test('Total: CHF 12.50'), 'a currency before the number')
   t.ok(value.details.amount.test('Total: 12 francs'), 'a currency after it')
@@ -118,6 +121,7 @@ t.test('data out of code: currencies, attachment types and generic words as the 
   t.same([...value.attachments.risky_extensions], ['exe', 'iso'], 'extensions without dot, lower case')
   t.same(value.attachments.risky_types, ['application/x-foo'], 'types lower case')
   t.same([...value.generic_words], ['card', 'shop'], 'generic words lower case')
+  t.same([...value.sender_role_words], ['support', 'kundendienst'], 'role words lower case, the admin\'s list replacing the shipped one')
   const shippedBook = parsePhrases(shipped(), 'p.yaml').value
   for (const [text, amount] of [
     ['ご請求額: ￥3,980', true],

@@ -5,10 +5,13 @@ import path from 'node:path'
 
 import YAML from 'yaml'
 
+import { shippedPhrases } from '../helpers/settings'
+
 import {
   LEAKED,
   ROLES,
   brandOfDomain,
+  brandsBySenderName,
   brandsNamedIn,
   incidentsInForce,
   mailDomainsOf,
@@ -113,6 +116,71 @@ t.test('ambiguous names count only in a notice, as written or in capitals, as wh
   t.same(value.brands.get('norton')?.ambiguous_names, ['Norton'])
 })
 
+t.test('sender names count only as the whole display name, beside role words alone', async (t) => {
+  const raw = {
+    retailers: {
+      ...good.retailers,
+      aaa: { names: ['American Automobile Association'], sender_names: ['AAA'], sending_domains: ['aaa.com'] },
+      chase: { names: ['Chase Bank'], ambiguous_names: ['Chase'], sender_names: ['Chase'], sending_domains: ['chase.com'] },
+      ts: { names: ['Tractor Shop'], sender_names: ['TS Co'], sending_domains: ['ts.example'] },
+    },
+  }
+  const { value, warnings } = parseRegistry(raw, FILE)
+  t.same(warnings, [])
+  const roles = shippedPhrases().sender_role_words
+  const ids = (name: string) => brandsBySenderName(value, name, roles).map((b) => b.id)
+  const cases: [string, string[], string][] = [
+    ['AAA Member Support', ['aaa'], 'the name, then role words'],
+    ['Courtesy AAA Support', ['aaa'], 'role words on both sides'],
+    ['AAA Customer Support', ['aaa'], 'customer support'],
+    ['AAA Membership Office', ['aaa'], 'membership office'],
+    ['AAA Service Updates #NKrEKu', ['aaa'], 'a reference tag is no word of the name'],
+    ['"AAA - Member Services"', ['aaa'], 'punctuation between the words'],
+    ['AAA  Rewards', ['aaa'], 'white space runs'],
+    ['Chase Alerts', ['chase'], 'the sender name repeats an ambiguous name of the same brand'],
+    ['CHASE SECURITY CENTER', ['chase'], 'in capitals'],
+    ['Chase Fraud Alerts', [], 'fraud is not a role word'],
+    ['TS Co Team', ['ts'], 'a sender name of two words'],
+    ['TS Team', [], 'the whole sender name, not a part of it'],
+    // hard negatives: small businesses, people, ordinary words
+    ['AAA Plumbing', [], 'a small business named AAA-something'],
+    ['AAA Storage Billing', [], 'a word that names a trade beside a role word'],
+    ['AAA Auto Glass Support', [], 'a business beside a role word'],
+    ['AAA', [], 'the name alone: no role word'],
+    ['AAA Batteries', [], 'a battery size'],
+    ['aaa member support', [], 'not as written: lower case is no brand name'],
+    ['AAA-Plumbing Support', [], 'a hyphenated business name'],
+    ['AAAA Support', [], 'whole words only'],
+    ['AAA.com Support', [], 'a domain word is not a role word'],
+    ['Chase Smith', [], 'a person'],
+    ['Chase', [], 'a first name alone'],
+    ['The Chase', [], 'an article is no role word (a pub)'],
+    ['Chase Support via Helpdesk Inc', [], 'another company\'s name beside it'],
+    ['Support', [], 'role words without the name'],
+  ]
+  for (const [name, expected, why] of cases) t.same(ids(name), expected, `${JSON.stringify(name)}: ${why}`)
+  t.same(brandsBySenderName(value, 'AAA Member Support', new Set()), [], 'no role words: the rule is off')
+  t.same(brandsNamedIn(value, 'AAA Member Support', { ambiguous: true }), [], 'a sender name is no name in text')
+  t.same(brandsNamedIn(value, 'Courtesy roadside kit for every AAA member', { ambiguous: true }), [], 'nor in a notice')
+  t.same(value.brands.get('aaa')?.sender_names, ['AAA'])
+  t.same(value.brands.get('amazon')?.sender_names, [], 'optional')
+})
+
+t.test('sender names: linear in the display name (a header can be long)', async (t) => {
+  const raw = { retailers: { ...good.retailers, aaa: { names: ['American Automobile Association'], sender_names: ['AAA'], sending_domains: ['aaa.com'] } } }
+  const { value } = parseRegistry(raw, FILE)
+  const roles = shippedPhrases().sender_role_words
+  for (const [name, text, want] of [
+    ['the name repeated, a business word at the end', `${'AAA '.repeat(50_000)}Plumbing`, []],
+    ['the name repeated beside role words', `${'AAA Support '.repeat(25_000)}`, []],
+    ['role words, the name once at the end', `${'Support '.repeat(40_000)}AAA`, ['aaa']],
+  ] as [string, string, string[]][]) {
+    const t0 = performance.now()
+    t.same(brandsBySenderName(value, text, roles).map((b) => b.id), want, name)
+    t.ok(performance.now() - t0 < 2000, `${name}: ${(performance.now() - t0).toFixed(0)} ms`)
+  }
+})
+
 t.test('every invalid shape is refused with its path', async (t) => {
   const r = (retailers: unknown) => ({ retailers })
   const cases: [string, unknown, RegExp][] = [
@@ -148,6 +216,20 @@ t.test('every invalid shape is refused with its path', async (t) => {
       'ambiguous name shared with another brand',
       r({ a: { names: ['Chase'], sending_domains: ['a.com'] }, b: { names: ['B'], ambiguous_names: ['Chase'], sending_domains: ['b.com'] } }),
       /retailers\.b\.ambiguous_names\[0\]: "Chase" is already a name of a/,
+    ],
+    ['sender names not a list', r({ a: { names: ['A'], sender_names: 'AAA', sending_domains: ['a.com'] } }), /retailers\.a\.sender_names: expected a non-empty list/],
+    ['sender name in lower case', r({ a: { names: ['A'], sender_names: ['aaa'], sending_domains: ['a.com'] } }), /retailers\.a\.sender_names\[0\]: "aaa": write a sender name capitalised/],
+    ['sender name not ASCII', r({ a: { names: ['A'], sender_names: ['チェース'], sending_domains: ['a.com'] } }), /sender_names\[0\]: "チェース": a sender name is ASCII, with letters/],
+    ['sender name without letters', r({ a: { names: ['A'], sender_names: ['777'], sending_domains: ['a.com'] } }), /sender_names\[0\]: "777": a sender name is ASCII, with letters/],
+    [
+      'sender name shared with another brand',
+      r({ a: { names: ['AAA'], sending_domains: ['a.com'] }, b: { names: ['B'], sender_names: ['AAA'], sending_domains: ['b.com'] } }),
+      /retailers\.b\.sender_names\[0\]: "AAA" is already a name of a/,
+    ],
+    [
+      'a name taken by another brand\'s sender name',
+      r({ a: { names: ['A'], sender_names: ['AAA'], sending_domains: ['a.com'] }, b: { names: ['aaa'], sending_domains: ['b.com'] } }),
+      /retailers\.b\.names\[0\]: "aaa" is already a name of a/,
     ],
   ]
   for (const [name, raw, re] of cases) {
