@@ -89,7 +89,7 @@ export async function scan(raw: Buffer, ctx: SmtpContext, opts: ScanOptions): Pr
     timings.auth = authMs
 
     const t0 = performance.now()
-    const found = detect(facts, auth, settings, ctx.sender, opts.now ?? new Date())
+    const found = detect(facts, auth, settings, ctx.sender, opts.now ?? new Date(), ctx.recipients)
     const subject = memorySubject(found.context, found.hits)
     timings.detect = since(t0)
     let remembered: readonly RecipientMemory[] = []

@@ -60,6 +60,8 @@ export interface SmtpContext {
   readonly helo?: string
   /** MAIL FROM address, empty for the null sender */
   readonly sender?: string
+  /** RCPT TO addresses (not used by authentication; the detectors read the recipients' domains) */
+  readonly recipients?: readonly string[]
 }
 
 /**

@@ -28,7 +28,8 @@ Options:
   --helo NAME         the SMTP client's HELO/EHLO name
   --mail-from ADDR    the envelope sender (MAIL FROM)
   --rcpt ADDR         an envelope recipient (repeatable): its domain's [policy.<domain>]
-                      thresholds apply, the weakest across the recipients' domains, as in the plugin
+                      thresholds apply, the weakest across the recipients' domains, as in the plugin;
+                      the recipients' domains are compared with the display name (else To and Cc)
   --dns IP[:PORT]     the DNS resolver to ask (repeatable); default: [dns] servers, else the system's
   --offline           make no DNS query: authentication is unavailable, except results in
                       Authentication-Results headers whose authserv-id [auth] trusted_authserv_ids trusts
@@ -144,6 +145,8 @@ async function scanCommand(argv: readonly string[], io: Io = stdio): Promise<num
     ip: values.ip as string | undefined,
     helo: values.helo as string | undefined,
     sender: (values['mail-from'] as string | undefined) ?? '',
+    // the envelope's recipients, as the plugin has them; without --rcpt the detectors read To and Cc
+    ...(rcpts.length ? { recipients: rcpts } : {}),
   }
 
   // loaded here, not on top: mailauth alone takes a fifth of a second to load, and

@@ -18,7 +18,7 @@ const withoutTrailing = (name: string): string => {
 }
 
 /** Risky by its last extension (once trailing dots and spaces are gone), by such a trailing dot or space, or by its declared type. */
-function isRisky(a: Pick<Attachment, 'filename' | 'mimeType'>, kinds: PhraseBook['attachments']): boolean {
+export function isRisky(a: Pick<Attachment, 'filename' | 'mimeType'>, kinds: PhraseBook['attachments']): boolean {
   const name = a.filename.normalize('NFKC')
   const bare = withoutTrailing(name)
   const dot = bare.lastIndexOf('.')

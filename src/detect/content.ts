@@ -81,8 +81,8 @@ const HASH_NUMBER = /#\s?(\d{2,}(?:-\d{2,})+)/g
  * for one, nor is a date or an id (2025-04-15-0001). Matched at the start of a run of
  * digits and separators (PHONE_RUN), so that no pattern is tried at every character.
  */
-const PHONE_RUN = /[+(]?\d[\d ().-]*/g
-const PHONE = /^(?:(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|\+\d{1,3}[ .-]\(?\d{1,4}\)?(?:[ .-]\d{2,4}){2,3})/
+export const PHONE_RUN = /[+(]?\d[\d ().-]*/g
+export const PHONE = /^(?:(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}|0\d{1,4}-\d{1,4}-\d{3,4}|\+\d{1,3}[ .-]\(?\d{1,4}\)?(?:[ .-]\d{2,4}){2,3})/
 
 /**
  * The first telephone number with a callback phrase of the book just before (or right after) it,
@@ -226,7 +226,7 @@ function contentHits(input: ContentInput, domains: DomainIndex): Hit[] {
 }
 
 /** Order numbers, as written, shown after an order label (注文番号: …, Order #…; any case), or with # in the subject or text. */
-function orderNumbersIn(text: string, book: PhraseBook): string[] {
+export function orderNumbersIn(text: string, book: PhraseBook): string[] {
   const found: string[] = []
   const compact = text.replace(/\s+/g, ' ')
   for (const m of compact.matchAll(book.details.order_label)) {

@@ -25,6 +25,8 @@ import {
 } from './claim.js'
 import { type Lookalikes, findLookalikes, imitatedBrand } from './domain.js'
 import { type KindClaim, detectKind } from './kind.js'
+import { type RecipientPose, recipientPose } from './recipient.js'
+import { type CallbackDocument, callbackDocument } from './callback.js'
 
 /** The configuration's knowledge the detectors read (Settings has it all). */
 export interface Knowledge {
@@ -55,13 +57,29 @@ export interface Context {
   readonly isNotice: boolean
   /** a notice's greeting names and the personal data it carries (read only for notices) */
   readonly addressee?: Addressee
+  /**
+   * The recipients' addresses, lower case: the envelope's (RCPT TO) when the relay gave them,
+   * else the To and Cc headers' (an offline scan, the CLI)
+   */
+  readonly recipients: readonly string[]
+  /** the sender poses as the recipients' own mail provider (recipient.ts): its display name names their domain */
+  readonly recipientPose?: RecipientPose
+  /** a callback-invoice lure: only a document and a "support" number (callback.ts) */
+  readonly callbackDocument?: CallbackDocument
 }
 
 /** A detector family: the hits it finds in one message. Pure. */
 export type Detector = (c: Context) => Hit[]
 
 /** The kind, the authentication of From, the claim and the lookalikes, decided once for every detector. */
-export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowledge, envelopeFrom?: string, now?: Date): Context {
+export function contextOf(
+  facts: MessageFacts,
+  auth: AuthFacts,
+  knowledge: Knowledge,
+  envelopeFrom?: string,
+  now?: Date,
+  envelopeRecipients?: readonly string[],
+): Context {
   const { phrases: book, domains } = knowledge
   const kind = detectKind(facts, book)
   const sender = senderBrands(facts, domains, !!kind, book.sender_role_words)
@@ -83,15 +101,22 @@ export function contextOf(facts: MessageFacts, auth: AuthFacts, knowledge: Knowl
     leadChars: book.lead_chars,
     authenticatedSender,
   })
+  const recipients = (envelopeRecipients?.length ? envelopeRecipients : facts.recipients.map((m) => m.address)).map((a) => a.toLowerCase())
+  const pose = recipientPose({ facts, recipients, accountNotice: kind?.kind === 'account', forwarded }, domains)
   // a message imitating a brand's domain speaks for the shop whatever its words; so does mail
   // from a brand's own domain once its authentication is known (a brand domain's mail is a notice:
   // verified when it passed, a spoof when it failed); offline or on a DNS failure, only its words count
+  const callback = callbackDocument({ facts, claimed: !!claim }, book, domains)
+  // and so does a sender posing as the recipients' own mail provider (its maintenance and upgrade notices),
+  // and a payment message that is only a document and a support number (a callback-invoice lure)
   const isNotice =
     !!kind ||
+    !!pose ||
+    !!callback ||
     claimMakesNotice(claim) ||
     imitatedBrand(looks) !== undefined ||
     ownDomainUnauthenticated(claim, fromDomain, fromAuth, domains) ||
     (claim?.via === 'from-domain' && fromAuth.result === 'pass' && mailsFrom(domains, claim.brand, fromDomain))
   const addressee = isNotice ? readAddressee(facts.text) : undefined
-  return { facts, auth, knowledge, envelopeFrom, ...(now ? { now } : {}), kind, sender, fromDomain, fromAuth, looks, ...(claim ? { claim } : {}), mentions, isNotice, addressee }
+  return { facts, auth, knowledge, envelopeFrom, ...(now ? { now } : {}), kind, sender, fromDomain, fromAuth, looks, ...(claim ? { claim } : {}), mentions, isNotice, addressee, recipients, ...(pose ? { recipientPose: pose } : {}), ...(callback ? { callbackDocument: callback } : {}) }
 }

@@ -8,6 +8,7 @@ import type { MessageFacts } from '../message/parse.js'
 import type { Hit } from '../verdict/symbols.js'
 import { attachmentDetector } from './attachment.js'
 import { authDetector } from './auth.js'
+import { callbackDocumentDetector } from './callback.js'
 import { brandDetector } from './claim.js'
 import { contentDetector } from './content.js'
 import { type Context, type Detector, type Knowledge, contextOf } from './context.js'
@@ -15,6 +16,7 @@ import { domainDetector } from './domain.js'
 import { incidentHits } from './incident.js'
 import { linkDetector } from './link.js'
 import { noticeDetector } from './notice.js'
+import { recipientDetector } from './recipient.js'
 import { senderDetector } from './sender.js'
 
 export type { Context, Detector, Knowledge }
@@ -28,8 +30,10 @@ const DETECTORS: readonly Detector[] = [
   domainDetector,
   linkDetector,
   senderDetector,
+  recipientDetector,
   attachmentDetector,
   contentDetector,
+  callbackDocumentDetector,
   noticeDetector,
 ]
 
@@ -43,8 +47,9 @@ export function detect(
   knowledge: Knowledge,
   envelopeFrom?: string,
   now?: Date,
+  envelopeRecipients?: readonly string[],
 ): { context: Context; hits: Hit[] } {
-  const context = contextOf(facts, auth, knowledge, envelopeFrom, now)
+  const context = contextOf(facts, auth, knowledge, envelopeFrom, now, envelopeRecipients)
   const hits = DETECTORS.flatMap((d) => d(context))
   return { context, hits: [...hits, ...incidentHits(context, hits)] }
 }

@@ -51,6 +51,8 @@ export interface PhraseBook {
   readonly callback_contact: readonly string[]
   /** normalised reasons a lure gives to ring (cancel, dispute, did not authorise) */
   readonly callback_reasons: readonly string[]
+  /** normalised labels a callback-invoice lure puts before its number (support, helpdesk, hotline …) */
+  readonly callback_labels: readonly string[]
   readonly attachments: {
     /** lower case, without the dot */
     readonly risky_extensions: ReadonlySet<string>
@@ -76,6 +78,7 @@ const TOP_KEYS = new Set([
   'callback',
   'callback_contact',
   'callback_reasons',
+  'callback_labels',
   'attachments',
   'generic_words',
   'sender_role_words',
@@ -208,6 +211,7 @@ export function parsePhrases(raw: unknown, file: string): PhraseResult {
       callback: compiled(bilingual(raw.callback, 'callback')),
       callback_contact: compiled(bilingualOrEmpty(raw.callback_contact, 'callback_contact')),
       callback_reasons: compiled(bilingual(raw.callback_reasons, 'callback_reasons')),
+      callback_labels: compiled(bilingualOrEmpty(raw.callback_labels, 'callback_labels')),
       attachments,
       generic_words: new Set(genericWords),
       sender_role_words: new Set(roleWords),

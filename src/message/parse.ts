@@ -42,6 +42,8 @@ export interface MessageFacts {
   readonly subject: string
   readonly from?: Mailbox
   readonly replyTo: readonly Mailbox[]
+  /** the addressees the headers name (To, then Cc), each as written: offline, the recipients a scan knows */
+  readonly recipients: readonly Mailbox[]
   /** plain text, or HTML turned into text when there is no plain part */
   readonly text: string
   /** links of the HTML part (with their visible text) and URLs written in the text, at most `[limits] max_links` */
@@ -172,6 +174,7 @@ export async function readMessage(
     subject: email.subject ?? '',
     from: fromList[0],
     replyTo: flatten(email.replyTo as PmAddress[] | undefined),
+    recipients: [...flatten(email.to as PmAddress[] | undefined), ...flatten(email.cc as PmAddress[] | undefined)],
     text,
     links,
     authResults: email.headers.filter((h) => h.key === 'authentication-results').map((h) => h.value),

@@ -97,6 +97,11 @@ export const addressOf = (a: Address | null | undefined): string => {
 }
 export const envelopeSender = (txn: Transaction): string => addressOf(txn.mail_from)
 
+/** The envelope recipients (RCPT TO) that have an address, lower case, each once. */
+export const envelopeRecipients = (txn: Transaction): string[] => [
+  ...new Set((txn.rcpt_to ?? []).map((a) => addressOf(a).toLowerCase()).filter((a) => a.includes('@'))),
+]
+
 /** The domains of the envelope recipients (RCPT TO), lower case, each once. */
 export const recipientDomains = (txn: Transaction): string[] => [
   ...new Set(

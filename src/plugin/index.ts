@@ -14,7 +14,7 @@ import { type Settings, emptiedIniWarnings, harakaSource, loadSettings } from '.
 import { authservIdFor, resolverFor } from '../config/sources.js'
 import { errorResult, scan } from '../scan.js'
 import { apply } from './apply.js'
-import { type Connection, type Next, type ShopNoticePlugin, type Transaction, envelopeSender, harakaMeOf, recipientDomains } from './haraka.js'
+import { type Connection, type Next, type ShopNoticePlugin, type Transaction, envelopeRecipients, envelopeSender, harakaMeOf, recipientDomains } from './haraka.js'
 import { policyForRecipients } from '../config/policy.js'
 import { registerMetrics, shutdown as shutdownMetrics } from './metrics-hooks.js'
 import { passReleased } from './quarantine-hooks.js'
@@ -141,7 +141,8 @@ function scanTransaction(this: ShopNoticePlugin, next: Next, connection: Connect
       const received = relayed ? await receivedAuthResults(txn).catch(() => undefined) : undefined
       return scan(
         raw,
-        { ip, helo: connection.hello.host ?? undefined, sender: envelopeSender(txn) },
+        // the recipients are the envelope's: the detectors compare the sender's display name with their domains
+        { ip, helo: connection.hello.host ?? undefined, sender: envelopeSender(txn), recipients: envelopeRecipients(txn) },
         {
           settings,
           authservId,

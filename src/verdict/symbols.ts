@@ -180,6 +180,11 @@ export const SYMBOLS = {
     group: 'SENDER',
     description: 'The envelope sender (MAIL FROM) of a notice claiming a registered brand is outside the brand\'s domains.',
   },
+  SENDER_NAME_RECIPIENT_DOMAIN: {
+    group: 'SENDER',
+    description:
+      "The display name names the recipient's own domain (example.com IT Support, Mail Administrator for example.com; or the domain's name alone on an account notice or with a link carrying the recipient's address), the From domain is another organisation's, and a link goes to a third domain: the recipient's own mail provider impersonated (mailbox upgrade, maintenance, quota, password expiry). The envelope recipients in the relay, To and Cc offline. Makes the message a notice.",
+  },
   ATTACHMENT_RISKY: {
     group: 'ATTACHMENT',
     description:
@@ -212,6 +217,11 @@ export const SYMBOLS = {
     group: 'CONTENT',
     description:
       'A notice gives a telephone number to call, with words asking the reader to ring it (callback phrases of the phrase book): the callback lure of fake renewals and charges.',
+  },
+  CONTENT_CALLBACK_DOCUMENT: {
+    group: 'CONTENT',
+    description:
+      'A payment or order message that is nothing but a document attachment and a telephone number labelled as support (Phone Support:, Support Desk Contact:, hotline): no link, a few lines of text, no registered brand, and neither its display name nor its text names the From domain\'s organisation: the callback-invoice lure. Makes the message a notice.',
   },
   CONTENT_SIMPLIFIED_CHINESE: {
     group: 'CONTENT',

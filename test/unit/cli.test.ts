@@ -227,6 +227,19 @@ t.test('--rcpt applies the recipient domain\'s policy thresholds; --ip of a trus
   const bad = await cli(['scan', '--offline', '--rcpt', 'nobody', 'x.eml'], dir)
   t.equal(bad.code, 2)
 
+  // the recipients the display name is compared with: --rcpt as the envelope, else the To header
+  const lure = makeMessage({
+    from: mailbox('example.com IT Support', 'helpdesk@mbx-services.net'),
+    to: 'undisclosed-recipients:;',
+    subject: 'Mailbox storage almost full',
+    body: 'Increase storage now: https://quota-restore.example.org/increase\n',
+  })
+  fs.writeFileSync(path.join(admin, 'lure.eml'), lure)
+  const byEnvelope = await cli(['scan', '--offline', '--config', admin, '--rcpt', 'jane@example.com', path.join(admin, 'lure.eml')], dir)
+  t.match(byEnvelope.stdout, /\t(suspicious|spoofed)\t.*SENDER_NAME_RECIPIENT_DOMAIN/)
+  const noRecipient = await cli(['scan', '--offline', '--config', admin, path.join(admin, 'lure.eml')], dir)
+  t.notMatch(noRecipient.stdout, /SENDER_NAME_RECIPIENT_DOMAIN/, 'no recipient known: nothing to compare')
+
   const relayed = Buffer.concat([Buffer.from('Authentication-Results: mx.gw.test; spf=pass smtp.mailfrom=testshop.jp; dmarc=pass header.from=testshop.jp\r\n'), notice])
   fs.writeFileSync(path.join(admin, 'relayed.eml'), relayed)
   const viaGateway = await cli(['scan', '--offline', '--json', '--config', admin, '--ip', '10.1.2.3', path.join(admin, 'relayed.eml')], dir)
