@@ -8,7 +8,8 @@
  *           CPU per message of the whole scan and of each step alone;
  * - mix:    a cold cache, then a skewed sender mix: lookups, cache hits, latency;
  * - memory: 100,000 scans over the mix and a long tail of one-off domains: RSS and
- *           heap after warm-up and as it goes, and what the DNS cache holds.
+ *           heap after warm-up and as it goes, and what the DNS cache holds;
+ * - hostile: the hostile inputs of lib/hostile.ts at two sizes: CPU ms, bound, growth.
  */
 import crypto from 'node:crypto'
 
@@ -17,6 +18,7 @@ import type { Settings } from '../src/config/settings.js'
 import { type MessageFacts, readMessage } from '../src/message/parse.js'
 import { CachedResolver, type ResolverStats } from '../src/auth/resolver.js'
 import { decide, scan } from '../src/scan.js'
+import { measureHostile } from './lib/hostile.js'
 import { cpuSince, percentile } from './lib/stats.js'
 import { applyLibraryFixes } from './lib/what-if.js'
 import { AUTHSERV_ID, type Sample, benchSettings, noticeSet, oneOff, readCorpus, senderMix, senders } from './lib/world.js'
@@ -63,6 +65,7 @@ export type Task =
       readonly bytes: number
       readonly cacheSize: number
     }
+  | { readonly kind: 'hostile'; readonly rounds: number }
 
 export interface StepRound {
   /** CPU milliseconds per message */
@@ -309,6 +312,8 @@ async function run(task: Task): Promise<unknown> {
       return runMix(task)
     case 'memory':
       return runMemory(task)
+    case 'hostile':
+      return measureHostile(task.rounds)
   }
 }
 

@@ -10,9 +10,12 @@
  *   3. dns:    a cold cache, then a skewed mix of hundreds of sending domains, against a
  *              loopback DNS server that holds every answer 20 ms: lookups per message,
  *              queries that left the cache, hit rate;
- *   4. memory: RSS and heap after warm-up and over 100,000 scans, and the cache's bound.
+ *   4. memory: RSS and heap after warm-up and over 100,000 scans, and the cache's bound;
+ *   5. hostile: the hostile inputs of lib/hostile.ts (the texts that made readers and finders
+ *              slow) at n/4 and n: CPU ms per case; the benchmark exits non-zero when a case
+ *              is over its bound or grows faster than linearly.
  *
- * Options: --quick (small counts: a smoke test), --only=scan,smtp,dns,memory, --rounds=N,
+ * Options: --quick (small counts: a smoke test), --only=scan,smtp,dns,memory,hostile, --rounds=N,
  * --corpus=DIR, --messages=N --connections=C (smtp), --mix-messages=N, --memory-messages=N,
  * --dns-delay=MS, --profile (CPU profiles of the scan child and of Haraka with and without the
  * plugin, summarised), --what-if (the scan and Haraka again with the library fixes of
@@ -25,6 +28,7 @@ import path from 'node:path'
 
 import type { Floors, MemoryResult, MixResult, SetResult, SetSpec, Task } from './child.js'
 import { type DnsServer, startDnsServer } from './lib/dns-server.js'
+import { GROWTH_FLOOR_MS, type HostileResult, MAX_GROWTH } from './lib/hostile.js'
 import { type BenchHaraka, PKG_ROOT, startBenchHaraka } from './lib/haraka.js'
 import { makeKey } from './lib/mail.js'
 import { formatSummary, readProfile, summarize } from './lib/profile.js'
@@ -33,7 +37,7 @@ import { type Spread, fmt, percentile, spread } from './lib/stats.js'
 import { AUTHSERV_ID, CLIENT_IP, benchSettings, noticeSet, senders } from './lib/world.js'
 import { benchWorld } from './lib/zone.js'
 
-const SECTIONS = ['scan', 'smtp', 'dns', 'memory'] as const
+const SECTIONS = ['scan', 'smtp', 'dns', 'memory', 'hostile'] as const
 type Section = (typeof SECTIONS)[number]
 
 interface Options {
@@ -143,6 +147,7 @@ interface Figures {
   smtp?: Record<string, unknown>
   dns?: Record<string, unknown>
   memory?: Record<string, unknown>
+  hostile?: HostileResult[]
   targets: { name: string; met: boolean | undefined; measured: string }[]
   seconds?: number
 }
@@ -438,6 +443,27 @@ async function memoryPart(opts: Options, dns: DnsServer, privateKey: string, fig
   })
 }
 
+async function hostilePart(opts: Options, fig: Figures): Promise<void> {
+  out(`## 5. Hostile inputs (bench/lib/hostile.ts): CPU ms of one run at n/4 and at n, least of ${opts.rounds} rounds; fails over its bound or above ${MAX_GROWTH}x growth`)
+  const results = await inChild<HostileResult[]>({ kind: 'hostile', rounds: opts.rounds })
+  fig.hostile = results
+  out('   case                                                           n        chars      ms at n/4  ms at n  bound   growth')
+  for (const r of results) {
+    const growth = r.growth === undefined ? `(<${GROWTH_FLOOR_MS} ms)` : `${r.growth.toFixed(1)}x`
+    out(
+      `   ${`${r.group}: ${r.name}`.padEnd(62)} ${String(r.sizes[1]).padStart(7)}  ${String(r.chars[1]).padStart(9)}  ${r.ms[0].toFixed(1).padStart(9)}  ${r.ms[1].toFixed(1).padStart(7)}  ${String(r.boundMs).padStart(5)}   ${growth}${r.failures.length ? '  FAIL' : ''}`,
+    )
+    for (const f of r.failures) out(`      FAIL: ${f}`)
+  }
+  out()
+  const failed = results.filter((r) => r.failures.length)
+  fig.targets.push({
+    name: 'hostile inputs: each within its bound, none super-linear (the benchmark fails otherwise)',
+    met: failed.length === 0,
+    measured: failed.length ? `${failed.length} of ${results.length} failed: ${failed.map((r) => r.name).join('; ')}` : `${results.length} cases`,
+  })
+}
+
 // ---------------------------------------------------------------------------------------- main
 
 async function main(): Promise<number> {
@@ -468,6 +494,7 @@ async function main(): Promise<number> {
     if (opts.only.has('smtp')) await smtpPart(opts, dns, key.privateKey, fig)
     if (opts.only.has('dns')) await dnsPart(opts, dns, key.privateKey, fig)
     if (opts.only.has('memory')) await memoryPart(opts, dns, key.privateKey, fig)
+    if (opts.only.has('hostile')) await hostilePart(opts, fig)
   } finally {
     await dns.close()
   }
@@ -478,7 +505,10 @@ async function main(): Promise<number> {
   for (const t of fig.targets) out(`   ${t.met ? 'met    ' : 'NOT met'}  ${t.name}: ${t.measured}`)
   out(`\nload at end ${fig.loadavg.end}; ${fig.seconds.toFixed(0)} s`)
   if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(fig, null, 1)}\n`)
-  return 0
+  // the other targets are goals to report; a hostile input over its bound is a failure
+  const hostileFailed = fig.hostile?.some((r) => r.failures.length) ?? false
+  if (hostileFailed) out('bench: FAILED: a hostile input is over its bound or grows faster than linearly (part 5)')
+  return hostileFailed ? 1 : 0
 }
 
 main().then(

@@ -5,6 +5,7 @@
 import t from 'tap'
 
 import { readAddressee } from '../../dist/src/message/addressee.js'
+import { HOSTILE_CASES } from '../../dist/bench/lib/hostile.js'
 
 interface Case {
   readonly name: string
@@ -130,10 +131,9 @@ for (const c of CASES) {
   })
 }
 
-t.test('bounded: a hostile text is read in linear time, names are capped', async (t) => {
+t.test('bounded: names are capped; a hostile text is read right', async (t) => {
   const many = Array.from({ length: 50 }, (_, i) => `Dear Name${String.fromCharCode(65 + (i % 26))}x,`).join('\n')
   t.ok(readAddressee(many).names.length <= 4)
-  const t0 = performance.now()
-  readAddressee(`お届け先 ${'1 '.repeat(50_000)}\n${'a '.repeat(50_000)}Street`)
-  t.ok(performance.now() - t0 < 2000, 'long lines do not blow up')
+  // how long the hostile texts take is measured by `npm run bench` (part 5), not here
+  for (const c of HOSTILE_CASES.filter((c) => c.group === 'addressee')) t.same(c.run(c.input(c.n)), c.want(c.n), `${c.name}: no name, no personal data`)
 })

@@ -13,6 +13,7 @@ import { dkimVerify } from 'mailauth'
 import t from 'tap'
 
 import { startDnsServer, txtStrings } from '../../dist/bench/lib/dns-server.js'
+import { GROWTH_FLOOR_MS, HOSTILE_CASES, MAX_GROWTH, judge, measureHostile } from '../../dist/bench/lib/hostile.js'
 import { SELECTOR, makeKey, notice, quotedPrintable, sign } from '../../dist/bench/lib/mail.js'
 import { placeOf, summarize } from '../../dist/bench/lib/profile.js'
 import { runLoad, stuff } from '../../dist/bench/lib/smtp-load.js'
@@ -376,4 +377,21 @@ t.test('what-if library fixes: the same parsed facts and DKIM results, only fast
   const after = await snapshot()
   t.equal(after, before, 'identical facts and results with the fixes applied')
   t.match(before, /"pass","shop.example"/, 'the signed notice passes both ways')
+})
+
+t.test('hostile inputs: what fails the benchmark', async (t) => {
+  // judged from given times (no clock here): over the bound, or more than MAX_GROWTH times slower for four times the input
+  const c = { boundMs: 100 }
+  t.same(judge(c, 10, 40), { growth: 4, failures: [] }, 'linear')
+  t.equal(judge(c, 10, 160).failures.length, 2, 'quadratic and over the bound')
+  t.match(judge(c, 2, 32).failures, [/4x the input took 16\.0x the time/], 'quadratic within the bound')
+  t.match(judge(c, 1, 101).failures, [/101\.0 ms at n, over its bound of 100 ms/, /took/], 'over the bound')
+  t.same(judge(c, 0.01, GROWTH_FLOOR_MS - 0.1), { growth: undefined, failures: [] }, 'too fast to judge its growth')
+  t.same(judge(c, 0, GROWTH_FLOOR_MS).growth, MAX_GROWTH, 'the time at n/4 is floored')
+  // a wrong answer fails whatever the time
+  const [r] = measureHostile(1, [{ group: 'finders', name: 'wrong', n: 8, input: (n) => 'x'.repeat(n), run: (s) => s.length, want: () => 0, boundMs: 1000 }])
+  t.match(r, { sizes: [2, 8], chars: [2, 8], failures: [/a wrong answer at size 2: 2/, /a wrong answer at size 8: 8/] })
+  // every shipped case is named once, and its answer at a small size is the one it wants
+  t.equal(new Set(HOSTILE_CASES.map((c) => c.name)).size, HOSTILE_CASES.length)
+  for (const h of HOSTILE_CASES) t.same(h.run(h.input(40)), h.want(40), `${h.group}: ${h.name} at size 40`)
 })

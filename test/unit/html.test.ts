@@ -7,6 +7,7 @@ import t from 'tap'
 
 import { extractLinks, readMessage } from '../../dist/src/message/parse.js'
 import { readHtml } from '../../dist/src/message/html.js'
+import { HOSTILE_CASES } from '../../dist/bench/lib/hostile.js'
 
 const links = (html: string) => extractLinks(html, '').map((l) => ({ host: l.host, ...(l.text ? { text: l.text } : {}) }))
 const text = (html: string) => readHtml(html, () => true)
@@ -107,20 +108,7 @@ t.test('readMessage: HTML-only mail is read as text and links', async (t) => {
   )
 })
 
-t.test('linear on hostile HTML', async (t) => {
-  const n = 200_000
-  const cases: [string, string][] = [
-    ['unclosed tags', '<a'.repeat(n)],
-    ['unclosed style', '<style<style'.repeat(n / 2)],
-    ['anchors without an end', '<a href=x>'.repeat(n / 2)],
-    ['forms inside an anchor', `<a href=x>${'<form action=y>'.repeat(n / 4)}`],
-    ['comments', '<!--'.repeat(n)],
-    ['entities', '&amp'.repeat(n)],
-  ]
-  for (const [name, html] of cases) {
-    const t0 = performance.now()
-    extractLinks(html, '')
-    text(html)
-    t.ok(performance.now() - t0 < 3000, `${name}: ${(performance.now() - t0).toFixed(0)} ms`)
-  }
+t.test('hostile HTML: the right answer, whatever its size', async (t) => {
+  // how long these take is measured by `npm run bench` (part 5, hostile inputs), not here; a hang fails through tap's timeout
+  for (const c of HOSTILE_CASES.filter((c) => c.group === 'html')) t.same(c.run(c.input(c.n)), c.want(c.n), `${c.name}: nothing a reader sees, no link`)
 })

@@ -19,6 +19,7 @@ import {
   parseRegistry,
   registrableProblem,
 } from '../../dist/src/knowledge/registry.js'
+import { HOSTILE_CASES } from '../../dist/bench/lib/hostile.js'
 
 const FILE = 'shop-notice.retailers.yaml'
 const good = {
@@ -202,19 +203,11 @@ t.test('sender names count only as the whole display name, beside role words alo
   t.same(value.brands.get('amazon')?.sender_names, [], 'optional')
 })
 
-t.test('sender names: linear in the display name (a header can be long)', async (t) => {
-  const raw = { retailers: { ...good.retailers, aaa: { names: ['American Automobile Association'], sender_names: ['AAA'], sending_domains: ['aaa.com'] } } }
-  const { value } = parseRegistry(raw, FILE)
-  const roles = shippedPhrases().sender_role_words
-  for (const [name, text, want] of [
-    ['the name repeated, a business word at the end', `${'AAA '.repeat(50_000)}Plumbing`, []],
-    ['the name repeated beside role words', `${'AAA Support '.repeat(25_000)}`, []],
-    ['role words, the name once at the end', `${'Support '.repeat(40_000)}AAA`, ['aaa']],
-  ] as [string, string, string[]][]) {
-    const t0 = performance.now()
-    t.same(brandsBySenderName(value, text, roles).map((b) => b.id), want, name)
-    t.ok(performance.now() - t0 < 2000, `${name}: ${(performance.now() - t0).toFixed(0)} ms`)
-  }
+t.test('sender names: a long display name is read right (a header can be long)', async (t) => {
+  // how long these take is measured by `npm run bench` (part 5, hostile inputs), not here; a hang fails through tap's timeout
+  const cases = HOSTILE_CASES.filter((c) => c.group === 'sender names')
+  t.ok(cases.length >= 3)
+  for (const c of cases) t.same(c.run(c.input(c.n)), c.want(c.n), c.name)
 })
 
 t.test('every invalid shape is refused with its path', async (t) => {

@@ -109,8 +109,10 @@ t.test('redis', { skip }, async (t) => {
     redis.resume()
     t.equal(r.ok, false, 'nothing remembered')
     t.equal(learned, false)
-    t.ok(ms >= 190 && ms < 500, `recall gave up after ${ms.toFixed(0)} ms`)
-    t.ok(ms2 < 500, `learn gave up after ${ms2.toFixed(0)} ms`)
+    // behaviour, not speed: it waited for timeout_ms (200 ms), and gave up instead of waiting for Redis
+    // (without the timeout it would wait until Redis resumes, below); the upper bound leaves room for a loaded machine
+    t.ok(ms >= 190 && ms < 3000, `recall gave up after ${ms.toFixed(0)} ms`)
+    t.ok(ms2 < 3000, `learn gave up after ${ms2.toFixed(0)} ms`)
     t.match(failures, [
       { backend: 'redis', op: 'recall', reason: 'timeout' },
       { backend: 'redis', op: 'learn', reason: 'timeout' },
