@@ -326,6 +326,65 @@ export function brandOfDomain(registry: Registry, domain: string | undefined): B
 const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c) && /^[\x20-\x7e]$/.test(c)
 
 /**
+ * A prefilter for brandsNamedIn: a name can be in a text only if every pair of adjacent UTF-16 units
+ * of the name is in the text. One pass over the text stamps the hash of each of its pairs in a table;
+ * a name is then searched only when the hashes of up to four of its pairs (first, last, two between)
+ * are all stamped. A name the text holds always passes, so the answer is the same, in the same order;
+ * most names fail (with 556 names, a notice's subject or lead leaves one to a few in a hundred), and
+ * their searches are skipped. Hashes that collide only let more names through to be searched.
+ */
+const PAIR_BITS = 14
+const PAIR_MASK = (1 << PAIR_BITS) - 1
+const pairHash = (a: number, b: number): number => ((Math.imul(a, 0x9e3779b1) >>> (32 - PAIR_BITS)) ^ b) & PAIR_MASK
+
+/** A text's pairs: `seen[hash] === stamp` for the hash of every pair in it (one table per reading, reused) */
+interface PairSet {
+  readonly seen: Uint32Array
+  stamp: number
+}
+const pairSets: PairSet[] = []
+
+/** Stamps the pairs of `text` in the `slot`th table (brandsNamedIn uses up to three: readings and the text as written). */
+function pairsOf(text: string, slot: number): PairSet {
+  const set = (pairSets[slot] ??= { seen: new Uint32Array(PAIR_MASK + 1), stamp: 0 })
+  if (++set.stamp === 0xffffffff) {
+    set.seen.fill(0)
+    set.stamp = 1
+  }
+  const { seen, stamp } = set
+  for (let k = 1, a = text.charCodeAt(0); k < text.length; k++) {
+    const b = text.charCodeAt(k)
+    seen[pairHash(a, b)] = stamp
+    a = b
+  }
+  return set
+}
+
+/** The hashes checked for a needle: of its first, last and two middle pairs (none for one unit: always searched). */
+function checkedPairs(needle: string): Uint32Array {
+  if (needle.length < 2) return new Uint32Array(0)
+  const last = needle.length - 2
+  const at = [...new Set([0, last, Math.floor(last / 3), Math.floor((2 * last) / 3)])]
+  return Uint32Array.from(at, (i) => pairHash(needle.charCodeAt(i), needle.charCodeAt(i + 1)))
+}
+
+const mayHold = (set: PairSet, pairs: Uint32Array): boolean => {
+  for (let j = 0; j < pairs.length; j++) if (set.seen[pairs[j]!] !== set.stamp) return false
+  return true
+}
+
+/** Per name of `registry.names`: the checked pairs of its name, and of each form matched as written */
+const pairIndexes = new WeakMap<readonly NameEntry[], readonly { readonly name: Uint32Array; readonly cased: readonly Uint32Array[] }[]>()
+function pairIndex(names: readonly NameEntry[]): readonly { readonly name: Uint32Array; readonly cased: readonly Uint32Array[] }[] {
+  let index = pairIndexes.get(names)
+  if (!index) {
+    index = names.map((entry) => ({ name: checkedPairs(entry.name), cased: (entry.cased ?? []).map(checkedPairs) }))
+    pairIndexes.set(names, index)
+  }
+  return index
+}
+
+/**
  * Brands named in a text, longest name first, each once. A name inside a longer
  * name already found does not count (楽天 inside 楽天カード names one brand, not two).
  * Ambiguous names (Norton, Chase) count only when `opts.ambiguous` says the message
@@ -341,16 +400,29 @@ export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOpti
   const lookalike = capitalIAsL(raw)
   const other = lookalike === raw ? undefined : nameForm(lookalike)
   const readings: NameForm[] = [{ text, spelled }, ...(other && other.text !== text && other.text.length === text.length ? [other] : [])]
+  // what pairs each reading holds, and the text as written: names that cannot be there are not searched
+  const index = pairIndex(registry.names)
+  const readingPairs = readings.map((r, i) => pairsOf(r.text, i))
+  const casedPairs = keepsCase ? pairsOf(cased, readings.length) : undefined
   const found: Brand[] = []
   const spans: [number, number][] = []
-  for (const entry of registry.names) {
+  const names = registry.names
+  for (let i = 0; i < names.length; i++) {
+    const entry = names[i]!
     if (found.includes(entry.brand) || (entry.ambiguous && !opts.ambiguous)) continue
     // an ambiguous name needs its case; without it (a rare length change) it does not count
     if (entry.ambiguous && !keepsCase) continue
-    const named =
-      entry.cased && keepsCase
-        ? entry.cased.some((needle) => namedAt(text, cased, needle, entry.wordBound, spans, spelled))
-        : readings.some((r) => namedAt(r.text, r.text, entry.name, entry.wordBound, spans, r.spelled))
+    const pairs = index[i]!
+    let named = false
+    if (entry.cased && casedPairs) {
+      for (let j = 0; j < entry.cased.length && !named; j++) {
+        named = mayHold(casedPairs, pairs.cased[j]!) && namedAt(text, cased, entry.cased[j]!, entry.wordBound, spans, spelled)
+      }
+    } else {
+      for (let j = 0; j < readings.length && !named; j++) {
+        named = mayHold(readingPairs[j]!, pairs.name) && namedAt(readings[j]!.text, readings[j]!.text, entry.name, entry.wordBound, spans, readings[j]!.spelled)
+      }
+    }
     if (named) found.push(entry.brand)
   }
   return found

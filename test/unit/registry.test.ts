@@ -3,12 +3,16 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 
+import fc from 'fast-check'
 import YAML from 'yaml'
 
+import { fcParams } from '../helpers/property'
 import { shippedPhrases } from '../helpers/settings'
 
 import {
+  type Brand,
   LEAKED,
+  type Registry,
   ROLES,
   brandOfDomain,
   brandsBySenderName,
@@ -20,6 +24,7 @@ import {
   registrableProblem,
 } from '../../dist/src/knowledge/registry.js'
 import { HOSTILE_CASES } from '../../dist/bench/lib/hostile.js'
+import { type NameForm, capitalIAsL, nameForm } from '../../dist/src/message/text.js'
 
 const FILE = 'shop-notice.retailers.yaml'
 const good = {
@@ -436,4 +441,65 @@ t.test('the shipped registry keeps its rules', async (t) => {
   t.same(mailDomainsOf(value, value.brands.get('amazon-mastercard')!), ['smbc-card.com', 'vpass.ne.jp', 'smbcgroup-point.jp'])
   t.same(mailDomainsOf(value, value.brands.get('jal-card')!), ['jalcard.co.jp', 'jal.co.jp', 'jal.com'])
   t.same(brandsNamedIn(value, 'JALカード ご利用代金明細').map((b) => b.id), ['jal-card'], 'the card, not the airline')
+})
+
+/**
+ * brandsNamedIn as it was before its pair prefilter: every name searched in every text. The
+ * prefilter must skip only names that cannot be there, so both give the same brands in the same order.
+ */
+function namedInEverySearch(registry: Registry, raw: string, opts: { ambiguous?: boolean } = {}): string[] {
+  const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c) && /^[\x20-\x7e]$/.test(c)
+  const namedAt = (text: string, haystack: string, needle: string, wordBound: boolean, spans: [number, number][], spelled: NameForm['spelled']): boolean => {
+    for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
+      const end = at + needle.length
+      if (wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
+      if (spans.some(([s, e]) => at >= s && end <= e)) continue
+      if (spelled.some(([s, e]) => at < e && end > s && !(at <= s && end >= e))) continue
+      spans.push([at, end])
+      return true
+    }
+    return false
+  }
+  const { text, spelled } = nameForm(raw)
+  const cased = nameForm(raw, true).text
+  const keepsCase = cased.length === text.length
+  const lookalike = capitalIAsL(raw)
+  const other = lookalike === raw ? undefined : nameForm(lookalike)
+  const readings: NameForm[] = [{ text, spelled }, ...(other && other.text !== text && other.text.length === text.length ? [other] : [])]
+  const found: Brand[] = []
+  const spans: [number, number][] = []
+  for (const entry of registry.names) {
+    if (found.includes(entry.brand) || (entry.ambiguous && !opts.ambiguous)) continue
+    if (entry.ambiguous && !keepsCase) continue
+    const named =
+      entry.cased && keepsCase
+        ? entry.cased.some((needle) => namedAt(text, cased, needle, entry.wordBound, spans, spelled))
+        : readings.some((r) => namedAt(r.text, r.text, entry.name, entry.wordBound, spans, r.spelled))
+    if (named) found.push(entry.brand)
+  }
+  return found.map((b) => b.id)
+}
+
+t.test('brandsNamedIn: the same brands, in the same order, as searching every name (the shipped registry)', async (t) => {
+  const shipped = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'config', 'shop-notice.retailers.yaml'), 'utf8'))
+  const { value: registry } = parseRegistry(shipped, FILE)
+  const written = [...registry.brands.values()].flatMap((b) => [...b.names, ...b.ambiguous_names])
+  t.ok(written.length > 300, `${written.length} names`)
+  // the names as written, in capitals, in small letters, spelled out, with a capital I for an l, cut short
+  const variants = written.flatMap((n) => [n, n.toUpperCase(), n.toLowerCase(), [...n].join(' '), n.replace(/l/g, 'I'), n.slice(0, Math.max(1, n.length - 1))])
+  const glue = [' ', '  ', '\n', '-', '.', ',', 'a', 'I', 'l', 'x', '1', 'の', 'カード', '様', '【', '】', 'ｓｈｏｐ', '\u200b', 'İ', 'Σ']
+  const piece = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...variants) }, { weight: 4, arbitrary: fc.constantFrom(...glue) })
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 12 }), fc.boolean(), (pieces, ambiguous) => {
+      const s = pieces.join('')
+      const got = brandsNamedIn(registry, s, { ambiguous }).map((b) => b.id)
+      const want = namedInEverySearch(registry, s, { ambiguous })
+      if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`${JSON.stringify(s)}: ${got.join(',')} instead of ${want.join(',')}`)
+      return true
+    }),
+    fcParams(3000),
+  )
+  // one text with every name in it, and each name alone
+  t.same(brandsNamedIn(registry, written.join(' / '), { ambiguous: true }).map((b) => b.id), namedInEverySearch(registry, written.join(' / '), { ambiguous: true }))
+  for (const n of written) t.same(brandsNamedIn(registry, `Re: ${n}`, { ambiguous: true }).map((b) => b.id), namedInEverySearch(registry, `Re: ${n}`, { ambiguous: true }), n)
 })
