@@ -323,19 +323,75 @@ export function brandOfDomain(registry: Registry, domain: string | undefined): B
   return reg && !registry.lists.free_mail_domains.has(reg) ? registry.bySendingDomain.get(reg) : undefined
 }
 
-const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c) && /^[\x20-\x7e]$/.test(c)
+/** A letter or digit of ASCII (the only letters and digits between U+0020 and U+007E), by its code; NaN (outside the text) is none. */
+const isWordCode = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
 
 /**
  * A prefilter for brandsNamedIn: a name can be in a text only if every pair of adjacent UTF-16 units
- * of the name is in the text. One pass over the text stamps the hash of each of its pairs in a table;
- * a name is then searched only when the hashes of up to four of its pairs (first, last, two between)
- * are all stamped. A name the text holds always passes, so the answer is the same, in the same order;
- * most names fail (with 556 names, a notice's subject or lead leaves one to a few in a hundred), and
- * their searches are skipped. Hashes that collide only let more names through to be searched.
+ * of the name is in the text. One pass over the text stamps the hash of each of its pairs in a table
+ * and marks the names whose first pair has that hash; a marked name is then searched only when the
+ * hashes of all its other pairs are stamped too. A name the text holds always passes, so the answer
+ * is the same, in the same order; of 556 names, a notice's subject or lead leaves a few to search
+ * (those it holds, and a few more). Hashes that collide only let more names through.
  */
 const PAIR_BITS = 14
 const PAIR_MASK = (1 << PAIR_BITS) - 1
 const pairHash = (a: number, b: number): number => ((Math.imul(a, 0x9e3779b1) >>> (32 - PAIR_BITS)) ^ b) & PAIR_MASK
+
+/** Names filed by the hash of their first pair: bucket h is `names[start[h]]` to `names[start[h + 1] - 1]`, indexes into `registry.names`. */
+interface PairTable {
+  readonly start: Uint32Array
+  readonly names: Uint32Array
+}
+
+interface NameIndex {
+  /** each name (`entry.name`) by its first pair */
+  readonly plain: PairTable
+  /** each form matched as written (`entry.cased`) by its first pair */
+  readonly cased: PairTable
+  /** per name, the hashes of the pairs checked before a search: of its name, and of each form as written */
+  readonly pairs: readonly { readonly name: Uint32Array; readonly cased: readonly Uint32Array[] }[]
+  /** names of one unit (no pair): always searched */
+  readonly short: readonly number[]
+}
+
+function pairTable(filed: readonly (readonly [hash: number, name: number])[]): PairTable {
+  const start = new Uint32Array(PAIR_MASK + 2)
+  for (const [h] of filed) start[h + 1]!++
+  for (let h = 0; h <= PAIR_MASK; h++) start[h + 1]! += start[h]!
+  const next = start.slice(0, -1)
+  const names = new Uint32Array(filed.length)
+  for (const [h, i] of filed) names[next[h]!++] = i
+  return { start, names }
+}
+
+/** The hashes checked for a needle: of each of its pairs, the first one first (none for one unit). */
+function checkedPairs(needle: string): Uint32Array {
+  const hashes = new Set<number>()
+  for (let i = 0; i + 1 < needle.length; i++) hashes.add(pairHash(needle.charCodeAt(i), needle.charCodeAt(i + 1)))
+  return Uint32Array.from(hashes)
+}
+
+const nameIndexes = new WeakMap<readonly NameEntry[], NameIndex>()
+function nameIndex(names: readonly NameEntry[]): NameIndex {
+  let index = nameIndexes.get(names)
+  if (index) return index
+  const plain: [number, number][] = []
+  const cased: [number, number][] = []
+  const short: number[] = []
+  const pairs = names.map((entry, i) => {
+    const forms = { name: checkedPairs(entry.name), cased: (entry.cased ?? []).map(checkedPairs) }
+    if ([forms.name, ...forms.cased].some((p) => !p.length)) short.push(i)
+    else {
+      plain.push([forms.name[0]!, i])
+      for (const h of new Set(forms.cased.map((p) => p[0]!))) cased.push([h, i])
+    }
+    return forms
+  })
+  index = { plain: pairTable(plain), cased: pairTable(cased), pairs, short }
+  nameIndexes.set(names, index)
+  return index
+}
 
 /** A text's pairs: `seen[hash] === stamp` for the hash of every pair in it (one table per reading, reused) */
 interface PairSet {
@@ -344,44 +400,32 @@ interface PairSet {
 }
 const pairSets: PairSet[] = []
 
-/** Stamps the pairs of `text` in the `slot`th table (brandsNamedIn uses up to three: readings and the text as written). */
-function pairsOf(text: string, slot: number): PairSet {
+/**
+ * Stamps the pairs of `text` in the `slot`th table (brandsNamedIn uses up to three: its readings and the
+ * text as written), and marks in `marks` the names of `table` filed under them.
+ */
+function pairsOf(text: string, slot: number, table: PairTable, marks: Uint8Array): PairSet {
   const set = (pairSets[slot] ??= { seen: new Uint32Array(PAIR_MASK + 1), stamp: 0 })
   if (++set.stamp === 0xffffffff) {
     set.seen.fill(0)
     set.stamp = 1
   }
   const { seen, stamp } = set
+  const { start, names } = table
   for (let k = 1, a = text.charCodeAt(0); k < text.length; k++) {
     const b = text.charCodeAt(k)
-    seen[pairHash(a, b)] = stamp
+    const h = pairHash(a, b)
     a = b
+    if (seen[h] === stamp) continue
+    seen[h] = stamp
+    for (let j = start[h]!, end = start[h + 1]!; j < end; j++) marks[names[j]!] = 1
   }
   return set
-}
-
-/** The hashes checked for a needle: of its first, last and two middle pairs (none for one unit: always searched). */
-function checkedPairs(needle: string): Uint32Array {
-  if (needle.length < 2) return new Uint32Array(0)
-  const last = needle.length - 2
-  const at = [...new Set([0, last, Math.floor(last / 3), Math.floor((2 * last) / 3)])]
-  return Uint32Array.from(at, (i) => pairHash(needle.charCodeAt(i), needle.charCodeAt(i + 1)))
 }
 
 const mayHold = (set: PairSet, pairs: Uint32Array): boolean => {
   for (let j = 0; j < pairs.length; j++) if (set.seen[pairs[j]!] !== set.stamp) return false
   return true
-}
-
-/** Per name of `registry.names`: the checked pairs of its name, and of each form matched as written */
-const pairIndexes = new WeakMap<readonly NameEntry[], readonly { readonly name: Uint32Array; readonly cased: readonly Uint32Array[] }[]>()
-function pairIndex(names: readonly NameEntry[]): readonly { readonly name: Uint32Array; readonly cased: readonly Uint32Array[] }[] {
-  let index = pairIndexes.get(names)
-  if (!index) {
-    index = names.map((entry) => ({ name: checkedPairs(entry.name), cased: (entry.cased ?? []).map(checkedPairs) }))
-    pairIndexes.set(names, index)
-  }
-  return index
 }
 
 /**
@@ -400,23 +444,28 @@ export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOpti
   const lookalike = capitalIAsL(raw)
   const other = lookalike === raw ? undefined : nameForm(lookalike)
   const readings: NameForm[] = [{ text, spelled }, ...(other && other.text !== text && other.text.length === text.length ? [other] : [])]
-  // what pairs each reading holds, and the text as written: names that cannot be there are not searched
-  const index = pairIndex(registry.names)
-  const readingPairs = readings.map((r, i) => pairsOf(r.text, i))
-  const casedPairs = keepsCase ? pairsOf(cased, readings.length) : undefined
+  // the pairs each reading holds (and the text as written): names that cannot be there are not searched
+  const names = registry.names
+  const index = nameIndex(names)
+  const mayBe = new Uint8Array(names.length)
+  const mayBeCased = new Uint8Array(names.length)
+  const readingPairs = readings.map((r, j) => pairsOf(r.text, j, index.plain, mayBe))
+  const casedPairs = keepsCase ? pairsOf(cased, readings.length, index.cased, mayBeCased) : undefined
+  for (const i of index.short) mayBe[i] = mayBeCased[i] = 1
   const found: Brand[] = []
   const spans: [number, number][] = []
-  const names = registry.names
   for (let i = 0; i < names.length; i++) {
+    const asWritten = names[i]!.cased !== undefined && casedPairs !== undefined
+    if (!(asWritten ? mayBeCased[i] : mayBe[i])) continue
     const entry = names[i]!
     if (found.includes(entry.brand) || (entry.ambiguous && !opts.ambiguous)) continue
     // an ambiguous name needs its case; without it (a rare length change) it does not count
     if (entry.ambiguous && !keepsCase) continue
-    const pairs = index[i]!
+    const pairs = index.pairs[i]!
     let named = false
-    if (entry.cased && casedPairs) {
-      for (let j = 0; j < entry.cased.length && !named; j++) {
-        named = mayHold(casedPairs, pairs.cased[j]!) && namedAt(text, cased, entry.cased[j]!, entry.wordBound, spans, spelled)
+    if (asWritten) {
+      for (let j = 0; j < entry.cased!.length && !named; j++) {
+        named = mayHold(casedPairs, pairs.cased[j]!) && namedAt(text, cased, entry.cased![j]!, entry.wordBound, spans, spelled)
       }
     } else {
       for (let j = 0; j < readings.length && !named; j++) {
@@ -435,7 +484,7 @@ export function brandsNamedIn(registry: Registry, raw: string, opts: NamedInOpti
 function namedAt(text: string, haystack: string, needle: string, wordBound: boolean, spans: [number, number][], spelled: NameForm['spelled']): boolean {
   for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
     const end = at + needle.length
-    if (wordBound && (isWordChar(text[at - 1]) || isWordChar(text[end]))) continue
+    if (wordBound && (isWordCode(text.charCodeAt(at - 1)) || isWordCode(text.charCodeAt(end)))) continue
     if (spans.some(([s, e]) => at >= s && end <= e)) continue
     if (spelled.some(([s, e]) => at < e && end > s && !(at <= s && end >= e))) continue
     spans.push([at, end])
