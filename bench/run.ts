@@ -28,7 +28,7 @@ import path from 'node:path'
 
 import type { Floors, MemoryResult, MixResult, SetResult, SetSpec, Task } from './child.js'
 import { type DnsServer, startDnsServer } from './lib/dns-server.js'
-import { GROWTH_FLOOR_MS, type HostileResult, MAX_GROWTH } from './lib/hostile.js'
+import { GROWTH_FLOOR_MS, type HostileResult, MAX_GROWTH, MIN_ROUNDS } from './lib/hostile.js'
 import { type BenchHaraka, PKG_ROOT, startBenchHaraka } from './lib/haraka.js'
 import { makeKey } from './lib/mail.js'
 import { formatSummary, readProfile, summarize } from './lib/profile.js'
@@ -444,7 +444,7 @@ async function memoryPart(opts: Options, dns: DnsServer, privateKey: string, fig
 }
 
 async function hostilePart(opts: Options, fig: Figures): Promise<void> {
-  out(`## 5. Hostile inputs (bench/lib/hostile.ts): CPU ms of one run at n/4 and at n, least of ${opts.rounds} rounds; fails over its bound or above ${MAX_GROWTH}x growth`)
+  out(`## 5. Hostile inputs (bench/lib/hostile.ts): CPU ms of one run at n/4 and at n, least of ${Math.max(MIN_ROUNDS, opts.rounds)} rounds; fails over its bound or above ${MAX_GROWTH}x growth`)
   const results = await inChild<HostileResult[]>({ kind: 'hostile', rounds: opts.rounds })
   fig.hostile = results
   out('   case                                                           n        chars      ms at n/4  ms at n  bound   growth')
