@@ -152,6 +152,22 @@ const cases: Case[] = [
     fires: false,
   },
   {
+    name: 'hard negative: the word of the recipient\'s domain is the sender\'s own name (Example Credit Union at examplecu.net)',
+    from: mailbox('Example Credit Union', 'alerts@examplecu.net'),
+    to: 'jane@example.com',
+    subject: 'Your online banking password was changed',
+    body: 'Your password was changed. Sign in: https://pioneercu.digitalbanking-host.example/login\n',
+    fires: false,
+  },
+  {
+    name: 'the domain written out still counts when the sender\'s domain starts with its word',
+    from: mailbox('example.com IT Support', 'it@examplecorp-helpdesk.net'),
+    to: 'jane@example.com',
+    subject: 'Your account password expires today',
+    body: 'Keep your password: https://keep-password-now.example/keep\n',
+    fires: true,
+  },
+  {
     name: 'hard negative: a forwarded announcement',
     from: mailbox('Taro (example.com)', 'taro@gmail.com'),
     to: 'jane@example.com',
