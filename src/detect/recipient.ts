@@ -82,9 +82,11 @@ const carriesAddress = (l: Link, recipients: readonly string[]): boolean => {
  * registrable domain (written as a domain, or its name as a word), the From domain is another
  * organisation's (not that domain, not a registered brand owning both, not the mailing list
  * writing its own address into From), the display name does not also name the sender itself
- * ("Acme Corp via Slack" from slack.com is Slack speaking for its customer), the message is no
+ * ("Acme Corp via Slack" from slack.com is Slack speaking for its customer; "Pioneer Credit Union" from
+ * pioneercu.example names itself with the word of pioneer.example), the message is no
  * forward, and it links to a domain that is neither the sender's, nor a recipient's, nor the
- * list's, nor a neutral site or a mailer's click tracker. A name alone (`Acme IT Support`) is
+ * list's, nor a site named after a recipient's organisation (example-benefits.com), nor a
+ * neutral site or a mailer's click tracker. A name alone (`Acme IT Support`) is
  * weaker than the domain written out, and a colleague or partner may carry the company's name
  * in theirs: it counts only on an account notice, or when a link carries a recipient's address.
  */
@@ -116,11 +118,19 @@ export function recipientPose(input: RecipientInput, domains: DomainIndex): Reci
       named = { reg: o.reg, how: 'domain' }
       break
     }
-    if (!named && o.label.length >= 3 && /\p{L}/u.test(o.label) && words.has(o.label)) named = { reg: o.reg, how: 'label' }
+    // the word may be the sender's own name too: "Pioneer Credit Union" at pioneercu.example writing to
+    // someone at pioneer.example names itself; the domain written out (`pioneer.example`) still counts
+    const ownWord = fromLabel.split('-').some((part) => part.startsWith(o.label))
+    if (!named && o.label.length >= 3 && /\p{L}/u.test(o.label) && words.has(o.label) && !ownWord) named = { reg: o.reg, how: 'label' }
   }
   if (!named) return undefined
 
   const web = input.facts.links.filter((l) => (l.scheme === 'http' || l.scheme === 'https') && l.host)
+  // a site named after the recipient's organisation (example-benefits.com for example.com) is the
+  // organisation's own, run by a provider: its benefits, payroll or training portal, not elsewhere
+  const recipientLabels = new Set(orgs.map((o) => o.label).filter((l) => l.length >= 3))
+  const namedForRecipient = (reg: string): boolean =>
+    (parse(reg, { allowPrivateDomains: true }).domainWithoutSuffix ?? '').split('-').some((part) => recipientLabels.has(part))
   // a link to a bare IP address goes elsewhere too (LINK_IP says so on its own)
   const away = web.filter((l) => {
     const info = domains.host(l.host)
@@ -129,6 +139,7 @@ export function recipientPose(input: RecipientInput, domains: DomainIndex): Reci
     return (
       reg !== fromReg &&
       !recipientRegs.has(reg) &&
+      !namedForRecipient(reg) &&
       reg !== listReg &&
       !domains.inList(reg, 'neutral_link_domains') &&
       !domains.inList(reg, 'redirectors')

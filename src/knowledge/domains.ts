@@ -89,6 +89,8 @@ export const isMixedScript = (label: string): boolean => {
 export class DomainIndex {
   /** brand keyword (a label or label token of its domains, an ASCII name) -> brand */
   private readonly keywords = new Map<string, Brand>()
+  /** keywords that hold a dash (tokyo-gas, t-mobile, smbc-card): found as a run of a label's parts */
+  private readonly dashedKeywords: string[] = []
   /** keywords that are a brand's own name (amazon, paypal): only these count inside a longer word */
   private readonly nameKeywords = new Set<string>()
   /** skeleton of each keyword -> keyword */
@@ -138,6 +140,7 @@ export class DomainIndex {
   private addKeyword(k: string, brand: Brand): void {
     if (this.generic.has(k) || k.length < 3 || this.keywords.has(k)) return
     this.keywords.set(k, brand)
+    if (k.includes('-')) this.dashedKeywords.push(k)
     this.skeletons.set(skeleton(k), k)
   }
 
@@ -195,16 +198,24 @@ export class DomainIndex {
   private findLookalike(info: HostInfo): Lookalike | null {
     const reg = info.registrable
     if (this.registry.byLinkDomain.has(reg) || this.tldBrand(reg)) return null
-    const { hosting_platforms: _platforms, ...lists } = this.registry.lists
+    const { hosting_platforms: platforms, ...lists } = this.registry.lists
     if (Object.values(lists).some((l) => l.has(reg))) return null
     const suffixLen = reg.length - (parse(reg, { allowPrivateDomains: true }).domainWithoutSuffix ?? reg).length
     const name = info.host.slice(0, info.host.length - suffixLen).replace(/\.$/, '')
     const labels = name.split('.').filter(Boolean)
-    const regLabel = labels.at(-1) ?? ''
+    // a multi-tenant platform's own name is the platform's, even when it holds its owner's brand
+    // (googlegroups.com, amazonaws.com, onmicrosoft.com): only the tenant's labels below it imitate
+    const onPlatform = platforms.has(reg)
+    if (onPlatform) labels.pop()
+    const regLabel = onPlatform ? '' : (labels.at(-1) ?? '')
 
     for (const label of labels) {
       const unicode = label.startsWith('xn--') ? domainToUnicode(label) || label : label
       const tokens = [label, ...label.split('-')]
+      // a keyword that holds a dash (tokyo-gas, t-mobile) is one when its parts stand together in the label
+      for (const k of this.dashedKeywords) {
+        if (label !== k && `-${label}-`.includes(`-${k}-`)) return { brand: this.keywords.get(k)!, keyword: k, how: 'embedded' }
+      }
       for (const token of tokens) {
         const brand = this.keywords.get(token)
         if (brand) return { brand, keyword: token, how: 'embedded' }
@@ -225,7 +236,7 @@ export class DomainIndex {
     // small edit distances only on the registrable label, and only against long keywords
     for (const [k, brand] of this.keywords) {
       const max = k.length >= 9 ? 2 : k.length >= 6 ? 1 : 0
-      if (max === 0 || regLabel === k) continue
+      if (max === 0 || !regLabel || regLabel === k) continue
       if (editDistance(regLabel, k, max) <= max) return { brand, keyword: k, how: 'edit-distance' }
     }
     return null

@@ -31,7 +31,7 @@ const lure = (to: string): Buffer =>
     from: mailbox('example.com IT Support', 'helpdesk@mbx-services.net'),
     to,
     subject: 'Mailbox storage almost full',
-    body: 'Your mailbox has reached its quota. Increase storage now: https://quota-restore.example.org/increase\n',
+    body: 'Your mailbox has reached its quota. Increase storage now: https://quota-restore-site.net/increase\n',
   })
 
 async function send(plugin: unknown, rcptTo: string[], raw: Buffer) {

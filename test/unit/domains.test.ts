@@ -102,3 +102,38 @@ t.test('the shipped registry: the US retailers of prize lures are imitated by th
   ]
   for (const [host, want, why] of cases) t.equal(look(host), want, `${host}: ${why}`)
 })
+
+t.test('the shipped registry: brands\' own platforms, ordinary host words and place names are no lookalikes; dashed keywords are', async (t) => {
+  const shipped = parseRegistry(YAML.parse(fs.readFileSync(path.join(ROOT, 'config', 'shop-notice.retailers.yaml'), 'utf8')), 'shipped').value
+  const real = new DomainIndex(shipped, shippedPhrases().generic_words)
+  const look = (h: string) => real.lookalike(h)?.brand.id
+  const cases: [host: string, brand: string | undefined, why: string][] = [
+    // a multi-tenant platform's own name holds the brand that runs it (hosting_platforms)
+    ['mapleandpine-assets.s3.us-west-2.amazonaws.com', undefined, 'a shop\'s S3 bucket: the platform is Amazon\'s, the tenant imitates nobody'],
+    ['us-west-2.amazonses.com', undefined, 'Amazon SES envelope host'],
+    ['lh3.googleusercontent.com', undefined, 'Google user content'],
+    ['baysidedental.onmicrosoft.com', undefined, 'a Microsoft 365 tenant\'s initial domain'],
+    ['googlegroups.com', undefined, 'Google Groups is a registered platform (google-groups)'],
+    ['amazon-billing-update.s3.us-east-1.amazonaws.com', 'amazon', 'the tenant\'s own label still imitates'],
+    ['paypal-login.s3.amazonaws.com', 'paypal', 'another brand\'s name as the tenant'],
+    ['amaz0n-support.s3.amazonaws.com', 'amazon', 'a confusable tenant label'],
+    ['usps.force.com', 'usps', 'a brand-named tenant (exempt only in the brand\'s own mail)'],
+    // ordinary host words and place names of brands' domains (generic words of the phrase book)
+    ['images.shop.example', undefined, 'images of images-amazon.com'],
+    ['media.news.example', undefined, 'media of media-amazon.com'],
+    ['live.radio.example', undefined, 'live of live.com'],
+    ['office.example.com', undefined, 'office of office.com'],
+    ['mobile.shop.example', undefined, 'mobile of t-mobile.com'],
+    ['digital.example.com', undefined, 'digital of digital.go.jp'],
+    ['smile.example.com', undefined, 'smile of smile-etc.jp'],
+    ['tokyo-bakery.example', undefined, 'tokyo of tokyo-gas.co.jp and tokyo.lg.jp: a place'],
+    // a keyword holding a dash is found whole inside a label
+    ['t-mobile-billing.example', 't-mobile', 't-mobile as a run of label parts'],
+    ['tokyo-gas-pay.example', 'tokyo-gas', 'tokyo-gas as a run of label parts'],
+    ['my-t-mobile.example', 't-mobile', 'at the end of a label'],
+    ['tokyo-gasket.example', undefined, 'tokyo-gas inside a longer part is not the run'],
+    ['live-microsoft.example', 'microsoft', 'a brand name beside an ordinary word still imitates'],
+  ]
+  for (const [host, want, why] of cases) t.equal(look(host), want, `${host}: ${why}`)
+})
+

@@ -50,7 +50,7 @@ const cases: Case[] = [
     from: mailbox('example.com IT Support', 'helpdesk@mbx-services.net'),
     to: 'Jane <jane@example.com>',
     subject: 'Mailbox storage almost full',
-    html: '<p>Your mailbox has reached 98% of its quota.</p><p><a href="https://quota-restore.example.org/increase">Increase storage now</a></p>',
+    html: '<p>Your mailbox has reached 98% of its quota.</p><p><a href="https://quota-restore-site.net/increase">Increase storage now</a></p>',
     fires: true,
     verdict: ['suspicious', 'spoofed'],
   },
@@ -59,7 +59,7 @@ const cases: Case[] = [
     from: mailbox('Mail Administrator for example.com', 'no-reply@admin-notify.net'),
     to: 'jane@example.com',
     subject: 'Password expiry notice',
-    body: 'The password for jane@example.com expires today. Keep the same password: https://keep-password.example.org/?u=jane%40example.com\n',
+    body: 'The password for jane@example.com expires today. Keep the same password: https://keep-password-site.net/?u=jane%40example.com\n',
     fires: true,
     verdict: ['suspicious', 'spoofed'],
   },
@@ -68,7 +68,7 @@ const cases: Case[] = [
     from: mailbox('Example IT Support', 'it@secure-desk.net'),
     to: 'jane@example.com',
     subject: 'Verify your account before it is suspended',
-    body: 'Verify your account within 24 hours: https://secure-desk-verify.example.org/login\n',
+    body: 'Verify your account within 24 hours: https://secure-desk-verify-site.net/login\n',
     fires: true,
     options: /^example\.com,via=label,/,
     verdict: ['suspicious', 'spoofed'],
@@ -78,7 +78,7 @@ const cases: Case[] = [
     from: mailbox('Example Mail', 'no-reply@mx-verify.net'),
     to: 'jane@example.com',
     subject: 'Action required',
-    body: 'Messages are waiting for you: https://portal.mx-verify-login.example.org/?email=jane%40example.com\n',
+    body: 'Messages are waiting for you: https://portal.mx-verify-login-site.net/?email=jane%40example.com\n',
     fires: true,
   },
   {
@@ -96,7 +96,7 @@ const cases: Case[] = [
     to: 'undisclosed-recipients:;',
     rcpt: ['jane@example.com'],
     subject: 'Mailbox storage almost full',
-    body: 'Increase storage now: https://quota-restore.example.org/increase\n',
+    body: 'Increase storage now: https://quota-restore-site.net/increase\n',
     fires: true,
   },
   {
@@ -104,7 +104,7 @@ const cases: Case[] = [
     from: mailbox('example.com IT Support', 'helpdesk@mbx-services.net'),
     to: 'undisclosed-recipients:;',
     subject: 'Mailbox storage almost full',
-    body: 'Increase storage now: https://quota-restore.example.org/increase\n',
+    body: 'Increase storage now: https://quota-restore-site.net/increase\n',
     fires: false,
   },
   {
@@ -113,7 +113,7 @@ const cases: Case[] = [
     to: 'jane@example.com',
     rcpt: ['bob@othercorp.net'],
     subject: 'Mailbox storage almost full',
-    body: 'Increase storage now: https://quota-restore.example.org/increase\n',
+    body: 'Increase storage now: https://quota-restore-site.net/increase\n',
     fires: false,
   },
   // --- hard negatives ---
@@ -122,7 +122,7 @@ const cases: Case[] = [
     from: mailbox('Taro Yamada (example.com)', 'taro@example.com'),
     to: 'jane@example.com',
     subject: 'Article for Monday',
-    body: 'Worth reading before the meeting: https://news.example.org/2026/11/story\n',
+    body: 'Worth reading before the meeting: https://news-site.net/2026/11/story\n',
     fires: false,
   },
   {
@@ -130,7 +130,7 @@ const cases: Case[] = [
     from: mailbox('Taro Yamada (Example)', 'taro.yamada@gmail.com'),
     to: 'jane@example.com',
     subject: 'Slides from the conference',
-    body: 'Here are the slides: https://slides.example.org/deck/42\n',
+    body: 'Here are the slides: https://slides-site.net/deck/42\n',
     fires: false,
   },
   {
@@ -140,7 +140,7 @@ const cases: Case[] = [
     rcpt: ['jane@example.com'],
     headers: ['List-Id: example.com staff <staff.lists.listhost.net>'],
     subject: '[staff] Password reset day on Friday',
-    body: 'Reminder: verify your account settings before Friday, see https://intranet-howto.example.org/passwords\n',
+    body: 'Reminder: verify your account settings before Friday, see https://intranet-howto-site.net/passwords\n',
     fires: false,
   },
   {
@@ -150,6 +150,38 @@ const cases: Case[] = [
     subject: 'Your account: new sign-in to the Example Corp workspace',
     body: 'A new sign-in to your account: https://example-corp.slack.com/account\nDetails: https://slack-redir.net/link?url=https%3A%2F%2Fslack.com%2Fhelp\n',
     fires: false,
+  },
+  {
+    name: 'hard negative: the word of the recipient\'s domain is the sender\'s own name (Example Credit Union at examplecu.net)',
+    from: mailbox('Example Credit Union', 'alerts@examplecu.net'),
+    to: 'jane@example.com',
+    subject: 'Your online banking password was changed',
+    body: 'Your password was changed. Sign in: https://pioneercu.digitalbanking-host.example/login\n',
+    fires: false,
+  },
+  {
+    name: 'hard negative: a benefits administrator under the employer\'s name, linking to the employer-named portal',
+    from: mailbox('Example Benefits Center', 'noreply@benefitbridge.net'),
+    to: 'dana@example.com',
+    subject: 'Open enrollment ends Friday: confirm your account elections',
+    body: 'Sign in to review your elections: https://example-benefits.com/login\n',
+    fires: false,
+  },
+  {
+    name: 'a portal only containing the word inside another word is elsewhere (examplesecure.com)',
+    from: mailbox('Example Mail Administrator', 'noreply@pw-notice.net'),
+    to: 'dana@example.com',
+    subject: 'Your mailbox password expires today',
+    body: 'Keep your password: https://examplesecure.com/keep\n',
+    fires: true,
+  },
+  {
+    name: 'the domain written out still counts when the sender\'s domain starts with its word',
+    from: mailbox('example.com IT Support', 'it@examplecorp-helpdesk.net'),
+    to: 'jane@example.com',
+    subject: 'Your account password expires today',
+    body: 'Keep your password: https://keep-password-now.example/keep\n',
+    fires: true,
   },
   {
     name: 'hard negative: a forwarded announcement',
@@ -180,7 +212,7 @@ const cases: Case[] = [
     from: mailbox('example.com at hostingco.net', 'noreply@hostingco.net'),
     to: 'jane@example.com',
     subject: 'Your account: renewal reminder',
-    body: 'Renew at https://billing-portal.example.org/renew\n',
+    body: 'Renew at https://billing-portal-site.net/renew\n',
     fires: false,
   },
   {
@@ -188,7 +220,7 @@ const cases: Case[] = [
     from: mailbox('Example Perks', 'perks@perkplatform.net'),
     to: 'jane@example.com',
     subject: 'This month\'s offers',
-    body: 'New offers this month: https://offers.perks-cdn.example.org/march\n',
+    body: 'New offers this month: https://offers.perks-cdn-site.net/march\n',
     fires: false,
   },
   {
@@ -204,7 +236,7 @@ const cases: Case[] = [
     from: mailbox('Jane Doe (partner.net project)', 'jane@example.com'),
     to: 'bob@partner.net, team@example.com',
     subject: 'Kick-off notes',
-    body: 'Notes are on the wiki: https://wiki.example.org/kickoff\n',
+    body: 'Notes are on the wiki: https://wiki-site.net/kickoff\n',
     fires: false,
   },
   {
@@ -238,12 +270,12 @@ t.test('recipientPose: the pure function, recipients given directly', async (t) 
     from: mailbox('example.com IT Support', 'helpdesk@mbx-services.net'),
     to: 'someone@elsewhere.example.net',
     subject: 'Mailbox storage almost full',
-    body: 'https://quota-restore.example.org/increase and https://twitter.com/status\n',
+    body: 'https://quota-restore-site.net/increase and https://twitter.com/status\n',
   })
   const facts = await readMessage(raw, 1 << 20)
   const domains = settings.domains
   const pose = recipientPose({ facts, recipients: ['jane@example.com'], accountNotice: false, forwarded: false }, domains)
-  t.same(pose, { domain: 'example.com', how: 'domain', elsewhere: ['example.org'] }, 'a neutral site is not elsewhere')
+  t.same(pose, { domain: 'example.com', how: 'domain', elsewhere: ['quota-restore-site.net'] }, 'a neutral site is not elsewhere')
   t.equal(recipientPose({ facts, recipients: ['jane@example.com'], accountNotice: false, forwarded: true }, domains), undefined, 'a forward')
   t.equal(recipientPose({ facts, recipients: [], accountNotice: true, forwarded: false }, domains), undefined, 'no recipients')
   t.equal(recipientPose({ facts, recipients: ['jane@mbx-services.net'], accountNotice: true, forwarded: false }, domains), undefined, 'the sender\'s own domain')
