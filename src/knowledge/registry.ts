@@ -331,7 +331,7 @@ const isWordCode = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x4
  * of the name is in the text. One pass over the text stamps the hash of each of its pairs in a table
  * and marks the names whose first pair has that hash; a marked name is then searched only when the
  * hashes of all its other pairs are stamped too. A name the text holds always passes, so the answer
- * is the same, in the same order; of 556 names, a notice's subject or lead leaves a few to search
+ * is the same, in the same order; of some 560 names, a notice's subject or lead leaves a few to search
  * (those it holds, and a few more). Hashes that collide only let more names through.
  */
 const PAIR_BITS = 14
