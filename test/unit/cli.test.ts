@@ -232,7 +232,7 @@ t.test('--rcpt applies the recipient domain\'s policy thresholds; --ip of a trus
     from: mailbox('example.com IT Support', 'helpdesk@mbx-services.net'),
     to: 'undisclosed-recipients:;',
     subject: 'Mailbox storage almost full',
-    body: 'Increase storage now: https://quota-restore.example.org/increase\n',
+    body: 'Increase storage now: https://quota-restore-site.net/increase\n',
   })
   fs.writeFileSync(path.join(admin, 'lure.eml'), lure)
   const byEnvelope = await cli(['scan', '--offline', '--config', admin, '--rcpt', 'jane@example.com', path.join(admin, 'lure.eml')], dir)
