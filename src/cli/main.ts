@@ -12,6 +12,7 @@ import { adminFolder, authservIdFor, configFor, harakaMe, resolverFor } from '..
 import { type Settings, harakaSource, isServerSpec, loadSettings } from '../config/settings.js'
 import { QUARANTINE_USAGE, quarantineCommand } from './quarantine.js'
 import { INCIDENTS_USAGE, incidentsCommand } from './incidents.js'
+import { FORGET_USAGE, forgetCommand } from './forget.js'
 import { PACKAGE_ROOT } from '../config/sources.js'
 import { policyForRecipients } from '../config/policy.js'
 import type { ScanResult } from '../scan.js'
@@ -45,6 +46,7 @@ Commands:
   scan FILE...        scan .eml files exactly as the Haraka plugin would
   quarantine COMMAND  list, show, release, delete or purge held messages
   incidents           the registry's incidents (announced leaks) in force
+  forget ADDRESS...   remove everything the state store remembers about recipients
 
   shop-notice COMMAND --help    the options of one command
   shop-notice --version         the package version
@@ -182,8 +184,9 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   if (command === 'scan') return scanCommand(rest, io)
   if (command === 'quarantine') return quarantineCommand(rest, io)
   if (command === 'incidents') return incidentsCommand(rest, io)
+  if (command === 'forget') return forgetCommand(rest, io)
   if (command === '-h' || command === '--help' || command === 'help') {
-    io.out(`${MAIN_USAGE}\n${USAGE}\n${QUARANTINE_USAGE}\n${INCIDENTS_USAGE}`)
+    io.out(`${MAIN_USAGE}\n${USAGE}\n${QUARANTINE_USAGE}\n${INCIDENTS_USAGE}\n${FORGET_USAGE}`)
     return 0
   }
   if (command === '-V' || command === '--version' || command === 'version') {

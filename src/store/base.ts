@@ -5,6 +5,7 @@
 import { normaliseAddress, normaliseName } from './normalise.js'
 import {
   type Backend,
+  type Forgotten,
   MAX_NAMES_PER_CALL,
   NOTHING,
   type OpenOptions,
@@ -96,6 +97,8 @@ export abstract class BaseStore implements Store {
 
   protected abstract lookup(rcpt: string, sender: string, nameKeys: readonly string[], now: number): Promise<Lookup>
   protected abstract remember(rcpt: string, sender: string, nameKeys: readonly string[], at: number): Promise<void>
+  /** removes every contact and name of `rcpt` (normalised), atomically; rejects on failure */
+  protected abstract erase(rcpt: string): Promise<{ contacts: number; names: number }>
 
   /** `work` within `[store] timeout_ms`, else a StoreTimeout (the work itself goes on, its answer unused) */
   protected withTimeout<T>(work: Promise<T>): Promise<T> {
@@ -159,6 +162,13 @@ export abstract class BaseStore implements Store {
     }
   }
 
+  async forget(recipient: string): Promise<Forgotten> {
+    const rcpt = typeof recipient === 'string' ? normaliseAddress(recipient) : ''
+    if (!rcpt) throw new TypeError(`${JSON.stringify(recipient)}: not an address`)
+    const { contacts, names } = await this.erase(rcpt)
+    return { recipient: rcpt, contacts, names }
+  }
+
   async ready(_ms?: number): Promise<boolean> {
     return true
   }
@@ -186,6 +196,11 @@ export class NoneStore extends BaseStore {
 
   protected remember(): Promise<void> {
     return Promise.resolve()
+  }
+
+  /** nothing was ever remembered */
+  protected erase(): Promise<{ contacts: number; names: number }> {
+    return Promise.resolve({ contacts: 0, names: 0 })
   }
 
   override async ready(): Promise<boolean> {

@@ -5,6 +5,7 @@
  *   const store = openStore(parseStoreConfig(ini, file).value, { baseDir, onFailure })
  *   const seen = await store.recall(rcpt, brandOrOrgDomain, namesInGreeting)
  *   if (authenticated) await store.learn(rcpt, brandOrOrgDomain, namesInGreeting)
+ *   await store.forget(rcpt)   // an erasure request: `shop-notice forget`
  */
 import { NoneStore } from './base.js'
 import { RedisStore } from './redis.js'
@@ -18,6 +19,7 @@ export { SqliteStore, secretFileOf } from './sqlite.js'
 export {
   BACKENDS,
   type Backend,
+  type Forgotten,
   MAX_NAMES_PER_CALL,
   MAX_NAMES_PER_RECIPIENT,
   type OpenOptions,

@@ -8,6 +8,9 @@
  * - `shop-notice:n:<rcpt>` — sorted set of name hashes scored by last use; members past
  *   retention and beyond the newest 32 are trimmed on each learn; the key expires like a contact.
  *
+ * A recipient's contact keys are found with SCAN MATCH `shop-notice:c:<rcpt>:*` (never KEYS): the
+ * layout has no index of a recipient's senders, and `forget` is the only call that needs one.
+ *
  * Mail never waits for Redis: commands are not queued while disconnected (they fail at once),
  * every call is cut at `[store] timeout_ms`, and the client reconnects in the background.
  */
@@ -27,6 +30,11 @@ const QUEUE_MAX = 10_000
 type Client = ReturnType<typeof createClient>
 
 const b64 = (b: Buffer): string => b.toString('base64url')
+
+/** keys asked for per SCAN step: one step is then about a millisecond of the server's time */
+export const SCAN_COUNT = 1000
+/** `forget` scans again after deleting, until a scan finds nothing, at most this many times */
+const FORGET_ROUNDS = 3
 
 export class RedisStore extends BaseStore {
   readonly #client: Client
@@ -161,6 +169,35 @@ export class RedisStore extends BaseStore {
       m.pExpire(namesKey, ttl)
     }
     await m.exec()
+  }
+
+  /**
+   * The recipient's contact keys, found by SCAN MATCH on its hashed prefix (the whole keyspace
+   * is walked, SCAN_COUNT keys a step: the server is never held), deleted with its name set in
+   * one MULTI/EXEC. A notice learned for it while the scan ran (a contact key the scan had
+   * passed) would survive one round: the scan is repeated after each delete until it finds
+   * nothing, at most FORGET_ROUNDS times.
+   */
+  protected async erase(rcpt: string): Promise<{ contacts: number; names: number }> {
+    const h = this.#need()
+    const r = b64(h.hash('rcpt', rcpt))
+    const namesKey = `${KEY_PREFIX}n:${r}`
+    // base64url has no glob character (* ? [ ] \): the pattern matches this prefix only
+    const match = `${KEY_PREFIX}c:${r}:*`
+    const removed = { contacts: 0, names: 0 }
+    for (let round = 0; round < FORGET_ROUNDS; round++) {
+      const keys: string[] = []
+      for await (const page of this.#client.scanIterator({ MATCH: match, COUNT: SCAN_COUNT })) keys.push(...page.map(String))
+      const m = this.#client.multi().zCard(namesKey).del(namesKey)
+      if (keys.length > 0) m.del([...new Set(keys)])
+      const replies = (await m.exec()) as unknown[]
+      const names = Number(replies[0])
+      const contacts = keys.length > 0 ? Number(replies[2]) : 0
+      removed.names += names
+      removed.contacts += contacts
+      if (keys.length === 0 && names === 0) break
+    }
+    return removed
   }
 
   override ready(ms = CONNECT_TIMEOUT_MS): Promise<boolean> {

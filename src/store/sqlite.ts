@@ -50,6 +50,8 @@ interface Statements {
   upsertName: StatementSync
   capNames: StatementSync
   claimPrune: StatementSync
+  forgetContacts: StatementSync
+  forgetNames: StatementSync
 }
 
 interface Open {
@@ -121,6 +123,9 @@ export class SqliteStore extends BaseStore {
         capNames: db.prepare(`DELETE FROM names WHERE rcpt = :r AND name NOT IN
           (SELECT name FROM names WHERE rcpt = :r ORDER BY last_seen DESC, name LIMIT ${MAX_NAMES_PER_RECIPIENT})`),
         claimPrune: db.prepare(`UPDATE meta SET value = :now WHERE key = 'pruned_at' AND CAST(value AS INTEGER) <= :before`),
+        // rcpt leads both primary keys: each is a range of one index, expired rows included
+        forgetContacts: db.prepare('DELETE FROM contacts WHERE rcpt = ?'),
+        forgetNames: db.prepare('DELETE FROM names WHERE rcpt = ?'),
       }
       this.#open = { db, hasher, st }
       return this.#open
@@ -171,6 +176,41 @@ export class SqliteStore extends BaseStore {
       throw err
     }
     return Promise.resolve()
+  }
+
+  /**
+   * One write transaction deletes the recipient's contacts and names (expired rows too), with
+   * SQLite's secure_delete on for it: the freed cells are overwritten with zeros, not left in
+   * free pages. Then a checkpoint, best effort, copies the change into the database and truncates
+   * the WAL, whose earlier frames hold the rows as they were (other connections reading at that
+   * moment leave it for a later checkpoint).
+   */
+  protected erase(rcpt: string): Promise<{ contacts: number; names: number }> {
+    const { db, hasher, st } = this.#need()
+    const r = hasher.hash('rcpt', rcpt)
+    const before = (db.prepare('PRAGMA secure_delete').get() as { secure_delete: number } | undefined)?.secure_delete ?? 0
+    db.exec('PRAGMA secure_delete = ON')
+    let removed: { contacts: number; names: number }
+    try {
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        removed = { contacts: Number(st.forgetContacts.run(r).changes), names: Number(st.forgetNames.run(r).changes) }
+        db.exec('COMMIT')
+      } catch (err) {
+        if (db.isTransaction) db.exec('ROLLBACK')
+        throw err
+      }
+    } finally {
+      db.exec(`PRAGMA secure_delete = ${before ? 'ON' : 'OFF'}`)
+    }
+    if (removed.contacts + removed.names > 0) {
+      try {
+        db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get()
+      } catch {
+        // busy: the next checkpoint (SQLite's own, every 1000 pages) writes over those frames
+      }
+    }
+    return Promise.resolve(removed)
   }
 
   /**

@@ -48,6 +48,16 @@ export interface Recollection {
 
 export type StoreOp = 'open' | 'recall' | 'learn' | 'prune'
 
+/** What `forget` removed for one recipient: its contacts (one per sender) and its names. */
+export interface Forgotten {
+  /** the recipient as the store keys it (normalised, before hashing) */
+  readonly recipient: string
+  /** contacts removed: one per sender of an earlier authenticated notice */
+  readonly contacts: number
+  /** addressee names removed */
+  readonly names: number
+}
+
 /** One failure, as the metrics count it. */
 export interface StoreFailure {
   readonly backend: Backend
@@ -71,6 +81,15 @@ export interface Store {
    * rejects; resolves true when stored, false when the store failed (counted) or is `none`.
    */
   learn(recipient: string, senderKey: string, names: readonly string[], at?: number): Promise<boolean>
+  /**
+   * Removes everything remembered about `recipient` (normalised as `learn` and `recall` do it):
+   * its contacts with every sender and its names, atomically per backend (docs/store.md,
+   * "Forgetting a recipient"). For an erasure request or a mailbox that changed hands: the CLI's
+   * `shop-notice forget`, not the mail path. Unlike `recall` and `learn` it is not cut at
+   * `[store] timeout_ms` and it rejects when the store fails (not counted in `failures()`), or
+   * with a TypeError when `recipient` is not an address. Backend `none` resolves to zeros.
+   */
+  forget(recipient: string): Promise<Forgotten>
   /** Failures so far, by operation (never reset). */
   failures(): Readonly<Record<StoreOp, number>>
   /** Resolves true once the store can answer (redis: connected and the secret read), false if it cannot within `ms`. */
