@@ -299,3 +299,89 @@ t.test('the timer prunes by itself (in a thread of its own)', async (t) => {
   t.equal(rows(), 0, 'every expired row deleted without a call')
   t.same(s.failures(), { open: 0, recall: 0, learn: 0, prune: 0 })
 })
+
+/** every byte of the database and its WAL, as a reader of the disk would find them */
+const fileBytes = (file: string): Buffer =>
+  Buffer.concat([file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)))
+
+t.test('forget: every contact and name of one recipient, in any spelling; the others stay; a second time finds nothing', async (t) => {
+  const { s, clock, failures } = open(t, tmp(t), { retention_days: 30 })
+  await s.learn('taro@example.jp', 'amazon', ['山田 太郎 様', 'Taro Yamada'], T0)
+  await s.learn('taro@example.jp', 'rakuten', ['山田太郎さま'], T0)
+  await s.learn('taro@example.jp', 'old-shop.example', ['Old Name'], T0 - 40 * DAY) // past retention, not pruned yet
+  await s.learn('hanako@example.jp', 'amazon', ['鈴木花子様'], T0)
+  await s.learn('taro+shop@example.jp', 'amazon', ['Taro Yamada'], T0)
+  clock.now = T0 + DAY
+
+  const f = await s.forget('<TARO@Example.JP>')
+  t.same(f, { recipient: 'taro@example.jp', contacts: 3, names: 3 }, 'three senders, three names (山田太郎 once), the stale row too')
+  const taro = await s.recall('taro@example.jp', 'amazon', ['山田太郎様'])
+  t.equal(taro.ok, true)
+  t.equal(taro.firstContact, true, 'forgotten: a first contact again')
+  t.equal(taro.knownNames, 0)
+  t.equal((await s.recall('taro@example.jp', 'rakuten', [])).firstContact, true)
+
+  const hanako = await s.recall('hanako@example.jp', 'amazon', ['鈴木 花子 様'])
+  t.equal(hanako.firstContact, false, 'another recipient is untouched')
+  t.same(hanako.matchedNames, ['鈴木 花子 様'])
+  t.equal((await s.recall('taro+shop@example.jp', 'amazon', [])).firstContact, false, 'a sub-address is a mailbox of its own')
+
+  t.same(await s.forget('taro@example.jp'), { recipient: 'taro@example.jp', contacts: 0, names: 0 }, 'nothing left: zeros, not an error')
+  t.same(await s.forget('nobody@example.jp'), { recipient: 'nobody@example.jp', contacts: 0, names: 0 })
+
+  t.equal(await s.learn('taro@example.jp', 'amazon', ['New Owner'], T0 + DAY), true, 'a later notice is learned afresh')
+  const fresh = await s.recall('taro@example.jp', 'amazon', ['New Owner', '山田太郎'])
+  t.same(fresh.seen, { first: T0 + DAY, last: T0 + DAY, count: 1 })
+  t.same(fresh.matchedNames, ['New Owner'])
+  t.same(failures, [])
+  t.same(s.failures(), { open: 0, recall: 0, learn: 0, prune: 0 })
+})
+
+t.test('forget is one transaction: a failing delete of the names leaves the contacts too', async (t) => {
+  const dir = tmp(t)
+  const { s } = open(t, dir)
+  await s.learn('taro@example.jp', 'amazon', ['Taro Yamada'], T0)
+  const other = new DatabaseSync(s.file)
+  t.teardown(() => other.close())
+  other.exec(`CREATE TRIGGER refuse BEFORE DELETE ON names BEGIN SELECT RAISE(ABORT, 'names are kept'); END`)
+  await t.rejects(s.forget('taro@example.jp'), /names are kept/)
+  const r = await s.recall('taro@example.jp', 'amazon', ['Taro Yamada'])
+  t.equal(r.firstContact, false, 'the contact, deleted first, came back with the rollback')
+  t.same(r.matchedNames, ['Taro Yamada'])
+  other.exec('DROP TRIGGER refuse')
+  t.same(await s.forget('taro@example.jp'), { recipient: 'taro@example.jp', contacts: 1, names: 1 })
+  t.equal((await s.recall('taro@example.jp', 'amazon', [])).firstContact, true)
+})
+
+t.test('forget overwrites: the recipient\'s hash is in no byte of the file or its WAL afterwards', async (t) => {
+  const { Hasher } = await import('../../dist/src/store/secret.js')
+  const { s } = open(t, tmp(t))
+  await s.learn('taro@example.jp', 'amazon', ['Taro Yamada'], T0)
+  await s.learn('hanako@example.jp', 'amazon', ['Hanako Suzuki'], T0)
+  const hasher = new Hasher(fs.readFileSync(secretFileOf(s.file), 'utf8').trim())
+  const taro = hasher.hash('rcpt', 'taro@example.jp')
+  const hanako = hasher.hash('rcpt', 'hanako@example.jp')
+  t.not(fileBytes(s.file).indexOf(taro), -1, 'before: the hash is on disk (the check can fail)')
+  await s.forget('taro@example.jp')
+  const after = fileBytes(s.file)
+  t.equal(after.indexOf(taro), -1, 'after: zeroed in the database, and the WAL truncated')
+  t.not(after.indexOf(hanako), -1, 'the other recipient is still there')
+})
+
+t.test('forget refuses what is not an address, and rejects when the store cannot answer', async (t) => {
+  const dir = tmp(t)
+  const { s } = open(t, dir)
+  await t.rejects(s.forget('not-an-address'), TypeError)
+  await t.rejects(s.forget(''), /not an address/)
+  await s.close()
+  await t.rejects(s.forget('a@example.jp'), { name: 'StoreUnavailable' })
+
+  fs.writeFileSync(path.join(dir, 'var', 'broken.sqlite'), Buffer.alloc(8192, 0x5a))
+  const broken = open(t, dir, { path: 'var/broken.sqlite' }).s
+  await t.rejects(broken.forget('a@example.jp'), { name: 'StoreUnavailable' })
+  t.equal(broken.failures().open, 1, 'the open failure is counted as always; forget itself is not a store op')
+
+  const none = openStore(config({ backend: 'none' }), { baseDir: dir })
+  t.same(await none.forget('A@example.jp'), { recipient: 'a@example.jp', contacts: 0, names: 0 })
+  await none.close()
+})
