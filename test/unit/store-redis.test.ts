@@ -168,6 +168,45 @@ t.test('redis', { skip }, async (t) => {
     t.equal((await b.s.recall('kill@example.jp', 'shop', ['Kill Name'])).matchedNames.length, 1, 'and the relays share again')
   })
 
+  await t.test('forget: every contact key and the name set of one recipient, found by SCAN (never KEYS); the others stay', async (t) => {
+    const a = relay(t, redis.port)
+    const b = relay(t, redis.port)
+    t.equal(await a.s.ready(), true)
+    t.equal(await b.s.ready(), true)
+    for (const shop of ['amazon', 'rakuten', 'yodobashi', 'example-shop.jp']) await a.s.learn('taro@example.jp', shop, ['山田太郎様', 'Taro Yamada'])
+    await a.s.learn('hanako@example.jp', 'amazon', ['鈴木花子様'])
+    await a.s.learn('taro+shop@example.jp', 'amazon', ['Taro Yamada'])
+    // enough other keys that SCAN walks many pages (SCAN_COUNT a step)
+    await redis.command('EVAL', "for i = 1, 5000 do redis.call('SET', 'shop-notice:c:other' .. i .. ':x', '1', 'PX', 600000) end", '0')
+    const calls = async (cmd: string): Promise<number> => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(await redis.command('INFO', 'commandstats'))?.[1] ?? 0)
+    const [keysBefore, scansBefore] = [await calls('keys'), await calls('scan')]
+
+    t.same(await b.s.forget('Taro@EXAMPLE.jp'), { recipient: 'taro@example.jp', contacts: 4, names: 2 })
+    t.equal(await calls('keys'), keysBefore, 'no KEYS')
+    t.ok((await calls('scan')) - scansBefore > 2, 'SCAN, page by page')
+
+    const taro = await a.s.recall('taro@example.jp', 'rakuten', ['Taro Yamada'])
+    t.equal(taro.ok, true)
+    t.equal(taro.firstContact, true, 'what B forgot, A no longer recalls')
+    t.equal(taro.knownNames, 0)
+    t.equal((await a.s.recall('hanako@example.jp', 'amazon', ['鈴木 花子 様'])).matchedNames.length, 1, 'another recipient is untouched')
+    t.equal((await a.s.recall('taro+shop@example.jp', 'amazon', [])).firstContact, false, 'a sub-address is a mailbox of its own')
+    t.equal(await redis.command('EXISTS', 'shop-notice:c:other1:x'), ':1\r\n', 'unrelated keys stay')
+    t.same(await a.s.forget('taro@example.jp'), { recipient: 'taro@example.jp', contacts: 0, names: 0 }, 'a second time: zeros, not an error')
+    t.same(a.failures, [])
+    t.same(b.failures, [])
+    await redis.command('EVAL', "for i = 1, 5000 do redis.call('DEL', 'shop-notice:c:other' .. i .. ':x') end", '0')
+  })
+
+  await t.test('forget rejects when Redis is not there; refuses what is not an address', async (t) => {
+    const gone = await startRedis()
+    const port = gone.port
+    await gone.stop()
+    const { s } = relay(t, port)
+    await t.rejects(s.forget('a@example.jp'), { name: 'StoreUnavailable' })
+    await t.rejects(s.forget('nobody'), TypeError)
+  })
+
   await t.test('no Redis at the address: ready() says so, calls fail at once', async (t) => {
     // a port where nothing listens: this server's, once stopped
     const gone = await startRedis()
