@@ -132,17 +132,18 @@ export async function forgetCommand(argv: readonly string[], rawIo: Io): Promise
   )
   const where = config.backend === 'redis' ? `redis ${config.redis.host}:${config.redis.port} db ${config.redis.db}` : path.resolve(folder, config.path)
   try {
-    if (!(await store.ready(FORGET_WAIT_MS))) {
-      io.err(`shop-notice: ${where}: the store could not be opened${openError ? `: ${openError}` : ''}`)
-      return 1
-    }
-    for (const a of addresses) {
+    // not ready within the wait: the first forget says why (redis: the connection's error)
+    const ready = await store.ready(FORGET_WAIT_MS)
+    for (const [i, a] of addresses.entries()) {
       let forgotten: Forgotten
       try {
         forgotten = await store.forget(a.normalised)
       } catch (err) {
+        const message = (err as Error).message
+        const why = ready ? `${a.given}: ${message}` : `the store could not be opened: ${openError || message}`
         // what was forgotten so far stays forgotten; the rest is not attempted
-        io.err(`shop-notice: ${where}: ${a.given}: ${(err as Error).message}; not forgotten`)
+        const left = addresses.slice(i).map((x) => x.given).join(' ')
+        io.err(`shop-notice: ${where}: ${why}; not forgotten: ${left}`)
         return 1
       }
       io.out(line(a.given, forgotten, json))
