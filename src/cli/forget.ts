@@ -32,6 +32,17 @@ Options:
 
 /** How long the command waits for Redis, or for SQLite's write lock held by a relay. */
 export const FORGET_WAIT_MS = 5000
+/** The longest one address may take (Redis: every SCAN page and the delete); a hung server ends the command. */
+export const FORGET_TIMEOUT_MS = 60_000
+
+/** `work`, or an error after `ms` (the work itself may still complete) */
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s (it may still complete: run the command again to see)`)), ms)
+  })
+  return Promise.race([work, late]).finally(() => clearTimeout(timer))
+}
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
 
@@ -60,7 +71,7 @@ function addressesOf(positionals: readonly string[]): { given: string; normalise
   return out
 }
 
-export async function forgetCommand(argv: readonly string[], rawIo: Io): Promise<number> {
+export async function forgetCommand(argv: readonly string[], rawIo: Io, { timeoutMs = FORGET_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<number> {
   // addresses are the admin's, but one pasted from a message may carry control characters:
   // every line with one passes `printable` (the usage text, with its line breaks, does not)
   const io: Io = { out: (l) => rawIo.out(printable(l)), err: (l) => rawIo.err(printable(l)) }
@@ -137,7 +148,7 @@ export async function forgetCommand(argv: readonly string[], rawIo: Io): Promise
     for (const [i, a] of addresses.entries()) {
       let forgotten: Forgotten
       try {
-        forgotten = await store.forget(a.normalised)
+        forgotten = await within(store.forget(a.normalised), timeoutMs)
       } catch (err) {
         const message = (err as Error).message
         const why = ready ? `${a.given}: ${message}` : `the store could not be opened: ${openError || message}`

@@ -199,3 +199,31 @@ t.test('redis: learn two recipients, forget one, as [redis] selects; an unreacha
   t.equal(d.stdout, '')
   t.match(d.stderr, new RegExp(`redis 127\\.0\\.0\\.1:${port} db 0: the store could not be opened: .*ECONNREFUSED.*; not forgotten: taro@example.jp\n$`))
 })
+
+t.test('redis: a server that hangs mid-command ends the command (exit 1), naming what was not forgotten', { skip }, async (t) => {
+  const { forgetCommand } = await import('../../dist/src/cli/forget.js')
+  const redis = await startRedis()
+  t.teardown(() => redis.stop())
+  const dir = haraka(t, `[store]\nbackend=redis\n[redis]\nport=${redis.port}\n`)
+  const s = pluginStore(t, dir)
+  await learnTwo(t, s)
+  await s.close()
+  const out: string[] = []
+  const err: string[] = []
+  const io = {
+    // the first address is done: the server hangs before the second (SIGSTOP)
+    out: (l: string) => {
+      out.push(l)
+      redis.pause()
+    },
+    err: (l: string) => err.push(l),
+  }
+  const started = Date.now()
+  const code = await forgetCommand(['--config', dir, 'hanako@example.jp', 'taro@example.jp'], io, { timeoutMs: 300 })
+  redis.resume()
+  t.equal(code, 1)
+  t.same(out, ["hanako@example.jp\t2\tforgotten: 1 shop's contact, 1 name"])
+  t.match(err.join('\n'), /redis 127\.0\.0\.1:\d+ db 0: taro@example\.jp: no answer within 0\.3 s \(it may still complete: run the command again to see\); not forgotten: taro@example\.jp/)
+  t.ok(Date.now() - started < 20_000, 'bounded: the hung server did not hold the command')
+})
+
