@@ -182,8 +182,8 @@ export class SqliteStore extends BaseStore {
    * One write transaction deletes the recipient's contacts and names (expired rows too), with
    * SQLite's secure_delete on for it: the freed cells are overwritten with zeros, not left in
    * free pages. Then a checkpoint, best effort, copies the change into the database and truncates
-   * the WAL, whose earlier frames hold the rows as they were (other connections reading at that
-   * moment leave it for a later checkpoint).
+   * the WAL, whose earlier frames hold the rows as they were (a connection still reading at that
+   * moment leaves part of it to later checkpoints).
    */
   protected erase(rcpt: string): Promise<{ contacts: number; names: number }> {
     const { db, hasher, st } = this.#need()
@@ -207,7 +207,7 @@ export class SqliteStore extends BaseStore {
       try {
         db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get()
       } catch {
-        // busy: the next checkpoint (SQLite's own, every 1000 pages) writes over those frames
+        // a reader held it past the busy timeout: later checkpoints reuse or truncate the WAL
       }
     }
     return Promise.resolve(removed)
