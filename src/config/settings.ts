@@ -12,7 +12,7 @@ import YAML from 'yaml'
 import { ConfigError } from '../shared/errors.js'
 import { parseCidr } from '../auth/trust.js'
 import { type DomainPolicy, POLICY_PREFIX, parsePolicies } from './policy.js'
-import { parseStoreConfig } from '../store/config.js'
+import { parseStoreConfig, redisTlsOptions } from '../store/config.js'
 import type { StoreConfig } from '../store/types.js'
 import { DomainIndex } from '../knowledge/domains.js'
 import { type PhraseBook, parsePhrases } from '../knowledge/phrases.js'
@@ -148,6 +148,11 @@ export const INI_SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec
     db: { kind: 'string', default: '0' },
     username: { kind: 'string', default: '' },
     password: { kind: 'string', default: '' },
+    tls: { kind: 'bool', default: false },
+    tls_ca: { kind: 'string', default: '' },
+    tls_cert: { kind: 'string', default: '' },
+    tls_key: { kind: 'string', default: '' },
+    tls_servername: { kind: 'string', default: '' },
   },
   dmarc: { enforce: { kind: 'bool', default: false } },
 }
@@ -293,6 +298,8 @@ export function parseIni(raw: unknown, file = INI_FILE, book: ScoreBook = shippe
 
   // unknown keys of [store] and [redis] were reported above
   const store = parseStoreConfig({ store: out.store, redis: out.redis }, file).value
+  // the tls_* files are read now, so that one that cannot be is a load error naming its key
+  if (store.backend === 'redis') redisTlsOptions(store.redis, file)
   delete out.redis
 
   return { value: { ...(out as unknown as Omit<IniSettings, 'scores' | 'composites' | 'policies' | 'store'>), policies, store, scores, composites: book.composites }, warnings }

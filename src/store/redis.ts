@@ -13,10 +13,14 @@
  *
  * Mail never waits for Redis: commands are not queued while disconnected (they fail at once),
  * every call is cut at `[store] timeout_ms`, and the client reconnects in the background.
+ *
+ * `[redis] tls`: the connection is TLS, the server's certificate always verified (config.ts
+ * redisTlsOptions). Its files are read when the store opens: a reconnection uses what was read then.
  */
 import { createClient } from 'redis'
 
 import { BaseStore, type Lookup, StoreUnavailable } from './base.js'
+import { redisTlsOptions } from './config.js'
 import { Hasher, isSecretHex, newSecretHex } from './secret.js'
 import { DAY_MS, MAX_NAMES_PER_RECIPIENT, type OpenOptions, type StoreConfig } from './types.js'
 
@@ -49,8 +53,17 @@ export class RedisStore extends BaseStore {
   constructor(config: StoreConfig, options: OpenOptions) {
     super('redis', config, options)
     const r = config.redis
+    // read at load already (loadSettings); should a file have gone since, the store stays unavailable
+    let tlsOptions: ReturnType<typeof redisTlsOptions>
+    let tlsError: Error | undefined
+    try {
+      tlsOptions = redisTlsOptions(r, 'shop-notice.ini')
+    } catch (err) {
+      tlsError = err as Error
+    }
     this.#client = createClient({
       socket: {
+        ...(tlsOptions ? { ...tlsOptions, tls: true as const } : {}),
         host: r.host,
         port: r.port,
         connectTimeout: CONNECT_TIMEOUT_MS,
@@ -68,6 +81,12 @@ export class RedisStore extends BaseStore {
       this.#lastError = err.message
     })
     this.#client.on('ready', () => void this.#agreeSecret())
+    if (tlsError) {
+      // never fall back to plain TCP: no connection at all
+      this.#lastError = tlsError.message
+      this.fail('open', tlsError)
+      return
+    }
     this.#client.connect().catch((err: unknown) => {
       // the first attempt failed outright (reconnectStrategy gave up or bad options): count it once
       this.#lastError = err instanceof Error ? err.message : String(err)

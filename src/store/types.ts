@@ -11,6 +11,15 @@ export interface RedisSettings {
   readonly username: string
   /** '' for none */
   readonly password: string
+  /** connect with TLS; the server's certificate is always verified */
+  readonly tls: boolean
+  /** absolute path of a PEM file of the CA(s) to trust; '' for the system's and Node's own */
+  readonly tls_ca: string
+  /** absolute paths of a PEM client certificate and its key (both or neither); '' for none */
+  readonly tls_cert: string
+  readonly tls_key: string
+  /** the name the server's certificate must carry; '' for `host` */
+  readonly tls_servername: string
 }
 
 /** `[store]` and `[redis]` of shop-notice.ini, validated (see parseStoreConfig). */

@@ -9,12 +9,17 @@
  *   const skip = redisSkipReason()   // false, or why the tests are skipped (throws in CI)
  *   const redis = await startRedis()
  *   ... redis.port ...; await redis.stop()
+ *
+ * With `tls` (PEM file paths, e.g. from tls-certs.ts): TLS only (`--port 0 --tls-port <free port>`),
+ * `authClients` asking clients for a certificate signed by `ca`; the helper's own commands then
+ * go over TLS, with `client` when given.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import tls from 'node:tls'
 
 export interface RedisServer {
   readonly host: '127.0.0.1'
@@ -62,16 +67,33 @@ const freePort = (): Promise<number> =>
     })
   })
 
+export interface RedisTls {
+  readonly cert: string
+  readonly key: string
+  readonly ca: string
+  /** the server asks for a client certificate (`--tls-auth-clients yes`) */
+  readonly authClients: boolean
+  /** the helper's own client certificate (needed with authClients) */
+  readonly client?: { readonly cert: string; readonly key: string }
+}
+
 /** One RESP command over a new connection; resolves with the first reply (enough for PING, GET, DBSIZE, KEYS). */
-function command(port: number, args: string[], timeoutMs = 2000): Promise<string> {
+function command(port: number, args: string[], timeoutMs = 2000, tlsOpts?: RedisTls): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: '127.0.0.1', port })
+    const sock = tlsOpts
+      ? tls.connect({
+          host: '127.0.0.1',
+          port,
+          ca: fs.readFileSync(tlsOpts.ca),
+          ...(tlsOpts.client ? { cert: fs.readFileSync(tlsOpts.client.cert), key: fs.readFileSync(tlsOpts.client.key) } : {}),
+        })
+      : net.connect({ host: '127.0.0.1', port })
     let buf = ''
     const timer = setTimeout(() => {
       sock.destroy()
       reject(new Error(`redis on ${port}: no reply to ${args[0]} within ${timeoutMs} ms`))
     }, timeoutMs)
-    sock.on('connect', () => {
+    sock.on(tlsOpts ? 'secureConnect' : 'connect', () => {
       sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`)
     })
     sock.on('data', (d) => {
@@ -115,16 +137,20 @@ function complete(s: string): boolean {
 }
 
 /** `port`: start on this one (to bring a killed server back where its clients look for it); default a free one */
-export async function startRedis(opts: { port?: number } = {}): Promise<RedisServer> {
+export async function startRedis(opts: { port?: number; tls?: RedisTls } = {}): Promise<RedisServer> {
   const bin = findRedisServer()
   if (!bin) throw new Error('redis-server is not installed')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-redis-'))
   let lastError = ''
   for (let attempt = 0; attempt < (opts.port ? 1 : 5); attempt++) {
     const port = opts.port ?? (await freePort())
+    const t = opts.tls
+    const ports = t
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', t.cert, '--tls-key-file', t.key, '--tls-ca-cert-file', t.ca, '--tls-auth-clients', t.authClients ? 'yes' : 'no']
+      : ['--port', String(port)]
     const child: ChildProcess = spawn(
       bin,
-      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
+      ['--bind', '127.0.0.1', ...ports, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let out = ''
@@ -136,7 +162,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
     let up = false
     while (!exited && Date.now() < deadline) {
       try {
-        if ((await command(port, ['PING'], 500)).startsWith('+PONG')) {
+        if ((await command(port, ['PING'], 500, opts.tls)).startsWith('+PONG')) {
           up = true
           break
         }
@@ -157,7 +183,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
       port,
       dir,
       pid,
-      command: (...args) => command(port, args),
+      command: (...args) => command(port, args, 2000, opts.tls),
       kill: async () => {
         if (!exited) child.kill('SIGKILL')
         await exit
