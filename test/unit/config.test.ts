@@ -20,6 +20,7 @@ import { configFor } from '../../dist/src/config/sources.js'
 import { readMessage } from '../../dist/src/message/parse.js'
 import { applyComposites } from '../../dist/src/verdict/score.js'
 import { SYMBOLS } from '../../dist/src/verdict/symbols.js'
+import { makeCerts, opensslSkipReason } from '../helpers/tls-certs'
 
 t.test('defaults when the file is empty', async (t) => {
   const { value, warnings } = parseIni({})
@@ -260,4 +261,26 @@ t.test('[limits] max_links and max_mime_parts bound what a message has read', as
   const multi = Buffer.from(`From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts}--b--\r\n`)
   t.equal((await readMessage(multi, 1 << 20)).tooManyParts, false)
   t.equal((await readMessage(multi, 1 << 20, { maxParts: 2 })).tooManyParts, true)
+})
+
+t.test('[redis] tls: its files are read at load; one that cannot be is refused naming the key', async (t) => {
+  const dir = tmpDir(t)
+  fs.mkdirSync(path.join(dir, 'config'))
+  const ini = path.join(dir, 'config', 'shop-notice.ini')
+  const ca = path.join(dir, 'ca.pem')
+  fs.writeFileSync(ini, `[store]\nbackend=redis\n[redis]\ntls=true\ntls_ca=${ca}\n`)
+  t.throws(() => loadSettings(harakaSource(configFor(dir))), { name: 'ConfigError', key: '[redis] tls_ca', message: new RegExp(`cannot read ${ca}: ENOENT`) })
+  t.test('a readable CA: loaded, tls a boolean', { skip: opensslSkipReason() }, async (t) => {
+    const certs = makeCerts()
+    t.teardown(() => certs.remove())
+    fs.copyFileSync(certs.ca, ca)
+    const { value } = loadSettings(harakaSource(configFor(dir)))
+    t.equal(value.store.redis.tls, true)
+    t.equal(value.store.redis.tls_ca, ca)
+  })
+  // a folder of its own: haraka-config keeps what it read of the first
+  const off = tmpDir(t)
+  fs.mkdirSync(path.join(off, 'config'))
+  fs.writeFileSync(path.join(off, 'config', 'shop-notice.ini'), `[store]\nbackend=sqlite\n[redis]\ntls=false\ntls_ca=${ca}\n`)
+  t.throws(() => loadSettings(harakaSource(configFor(off))), { name: 'ConfigError', key: '[redis] tls_ca', message: /\[redis\] tls is false/ })
 })

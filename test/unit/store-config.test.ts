@@ -1,7 +1,15 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
 import t from 'tap'
 
 import { ConfigError } from '../../dist/src/shared/errors.js'
+import { redisTlsOptions } from '../../dist/src/store/config.js'
 import { STORE_DEFAULTS, parseStoreConfig } from '../../dist/src/store/index.js'
+import { makeCerts, opensslSkipReason } from '../helpers/tls-certs'
+
+const NO_TLS = { tls: false, tls_ca: '', tls_cert: '', tls_key: '', tls_servername: '' }
 
 const FILE = '/etc/haraka/config/shop-notice.ini'
 
@@ -14,7 +22,7 @@ t.test('defaults when neither section is given', async (t) => {
     retention_days: 400,
     max_entries: 1_000_000,
     timeout_ms: 200,
-    redis: { host: '127.0.0.1', port: 6379, db: 0, username: '', password: '' },
+    redis: { host: '127.0.0.1', port: 6379, db: 0, username: '', password: '', ...NO_TLS },
   })
   t.equal(value.backend, STORE_DEFAULTS.store.backend)
 })
@@ -33,7 +41,7 @@ t.test('values as haraka-config gives them (numbers, strings, empties)', async (
   t.equal(value.retention_days, 30)
   t.equal(value.max_entries, 5000)
   t.equal(value.timeout_ms, 200, 'an empty value takes the default')
-  t.same(value.redis, { host: 'redis.internal.example', port: 6380, db: 4, username: 'haraka', password: '12345' })
+  t.same(value.redis, { host: 'redis.internal.example', port: 6380, db: 4, username: 'haraka', password: '12345', ...NO_TLS })
   t.equal(parseStoreConfig({ redis: { host: '[::1]' } }, FILE).value.redis.host, '::1')
   t.equal(parseStoreConfig({ store: { backend: 'none' } }, FILE).value.backend, 'none')
 })
@@ -56,6 +64,13 @@ t.test('invalid values are refused naming file, section.key and what is wrong', 
     ['db', { redis: { db: -1 } }, `${FILE}: [redis] db: expected a database number (0 or more), got -1`],
     ['host', { redis: { host: 'redis host' } }, `${FILE}: [redis] host: expected a host name or an IP address, got "redis host"`],
     ['section', { store: 'sqlite' }, `${FILE}: [store]: expected a section`],
+    ['tls not a boolean', { redis: { tls: 'maybe' } }, `${FILE}: [redis] tls: expected true or false, got "maybe"`],
+    ['tls_ca relative', { redis: { tls: true, tls_ca: 'ca.pem' } }, `${FILE}: [redis] tls_ca: expected the absolute path of a PEM file, got "ca.pem"`],
+    ['tls_cert without key', { redis: { tls: true, tls_cert: '/etc/ssl/haraka.pem' } }, `${FILE}: [redis] tls_key: missing: [redis] tls_cert is set, and a client certificate needs its private key`],
+    ['tls_key without cert', { redis: { tls: true, tls_key: '/etc/ssl/haraka.key' } }, `${FILE}: [redis] tls_cert: missing: [redis] tls_key is set, and a private key needs its client certificate`],
+    ['tls_ca while tls is false', { redis: { tls_ca: '/etc/ssl/ca.pem' } }, `${FILE}: [redis] tls_ca: set, but [redis] tls is false, so the connection would be plain TCP: set tls=true, or remove it`],
+    ['tls_servername while tls is false', { redis: { tls: 'false', tls_servername: 'redis.example.net' } }, `${FILE}: [redis] tls_servername: set, but [redis] tls is false, so the connection would be plain TCP: set tls=true, or remove it`],
+    ['tls_servername', { redis: { tls: true, tls_servername: 'a b' } }, `${FILE}: [redis] tls_servername: expected a host name or an IP address, got "a b"`],
   ]
   for (const [name, sections, message] of cases) {
     t.throws(() => parseStoreConfig(sections, FILE), { name: 'ConfigError', message }, name)
@@ -66,4 +81,58 @@ t.test('invalid values are refused naming file, section.key and what is wrong', 
       t.equal((err as ConfigError).file, FILE)
     }
   }
+})
+
+t.test('[redis] tls keys as given; tls_* files read by redisTlsOptions', async (t) => {
+  const { value } = parseStoreConfig(
+    { store: { backend: 'redis' }, redis: { host: 'redis.internal.example', tls: 'true', tls_ca: ' /etc/ssl/redis-ca.pem ', tls_cert: '/etc/ssl/c.pem', tls_key: '/etc/ssl/c.key', tls_servername: 'Redis.Example.net' } },
+    FILE,
+  )
+  t.same(value.redis, {
+    host: 'redis.internal.example',
+    port: 6379,
+    db: 0,
+    username: '',
+    password: '',
+    tls: true,
+    tls_ca: '/etc/ssl/redis-ca.pem',
+    tls_cert: '/etc/ssl/c.pem',
+    tls_key: '/etc/ssl/c.key',
+    tls_servername: 'Redis.Example.net',
+  })
+  t.equal(redisTlsOptions(parseStoreConfig({}, FILE).value.redis, FILE), undefined, 'tls false: no options, no file read')
+  const sys = redisTlsOptions(parseStoreConfig({ redis: { tls: true } }, FILE).value.redis, FILE)
+  t.equal(sys?.rejectUnauthorized, true, 'verification on')
+  t.ok(Array.isArray(sys?.ca) && (sys.ca as string[]).length > 0, 'no tls_ca: the default CAs')
+  t.equal(sys?.servername, undefined, 'no SNI for an IP address')
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-notice-tls-config-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const notPem = path.join(dir, 'not.pem')
+  fs.writeFileSync(notPem, 'hello\n')
+  const tlsWith = (redis: Record<string, unknown>) => parseStoreConfig({ redis: { tls: true, ...redis } }, FILE).value.redis
+  t.throws(() => redisTlsOptions(tlsWith({ tls_ca: path.join(dir, 'missing.pem') }), FILE), {
+    name: 'ConfigError',
+    message: `${FILE}: [redis] tls_ca: cannot read ${path.join(dir, 'missing.pem')}: ENOENT`,
+  })
+  t.throws(() => redisTlsOptions(tlsWith({ tls_ca: dir }), FILE), { message: `${FILE}: [redis] tls_ca: cannot read ${dir}: EISDIR` })
+  t.throws(() => redisTlsOptions(tlsWith({ tls_ca: notPem }), FILE), { message: `${FILE}: [redis] tls_ca: ${notPem}: no PEM CERTIFICATE in it` })
+
+  t.test('with real certificates (openssl)', { skip: opensslSkipReason() }, async (t) => {
+    const certs = makeCerts()
+    t.teardown(() => certs.remove())
+    const o = redisTlsOptions(tlsWith({ host: 'redis.example.net', tls_ca: certs.ca, tls_cert: certs.clientCert, tls_key: certs.clientKey }), FILE)
+    t.equal(o?.ca, fs.readFileSync(certs.ca, 'utf8'), 'tls_ca: only that CA')
+    t.equal(o?.cert, fs.readFileSync(certs.clientCert, 'utf8'))
+    t.equal(o?.servername, 'redis.example.net', 'SNI: host')
+    t.throws(() => redisTlsOptions(tlsWith({ tls_ca: certs.ca, tls_cert: certs.clientCert, tls_key: certs.serverKey }), FILE), {
+      message: new RegExp(`^${FILE}: \\[redis\\] tls_key: ${certs.serverKey} does not go with ${certs.clientCert}: .*key values mismatch`),
+    })
+    t.throws(() => redisTlsOptions(tlsWith({ tls_ca: certs.ca, tls_cert: certs.clientKey, tls_key: certs.clientKey }), FILE), {
+      message: `${FILE}: [redis] tls_cert: ${certs.clientKey}: no PEM CERTIFICATE in it`,
+    })
+    t.throws(() => redisTlsOptions(tlsWith({ tls_ca: certs.ca, tls_cert: certs.clientCert, tls_key: certs.clientCert }), FILE), {
+      message: `${FILE}: [redis] tls_key: ${certs.clientCert}: no PEM PRIVATE KEY in it`,
+    })
+  })
 })

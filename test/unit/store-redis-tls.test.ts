@@ -73,15 +73,15 @@ t.test('redis over TLS', { skip }, async (t) => {
     })
 
     await t.test('a certificate from another CA is refused', async (t) => {
-      await refused(t, config(redis.port, { tls_ca: certs.otherCa }), /certificate/i)
+      await refused(t, config(redis.port, { tls_ca: certs.otherCa }), /self-signed certificate in certificate chain/)
     })
 
     await t.test('without tls_ca, a private CA is not trusted', async (t) => {
-      await refused(t, config(redis.port, {}), /certificate/i)
+      await refused(t, config(redis.port, {}), /self-signed certificate in certificate chain/)
     })
 
     await t.test('a name the certificate does not carry is refused', async (t) => {
-      await refused(t, config(redis.port, { tls_ca: certs.ca, tls_servername: 'redis.example.net' }), /redis\.example\.net|altnames/i)
+      await refused(t, config(redis.port, { tls_ca: certs.ca, tls_servername: 'redis.example.net' }), /redis\.example\.net\. is not in the cert's altnames/)
     })
 
     await t.test('plain TCP to a TLS port gets nothing', async (t) => {
@@ -109,7 +109,7 @@ t.test('redis over TLS', { skip }, async (t) => {
     t.teardown(() => redis.stop())
 
     await t.test('a client without a certificate is refused', async (t) => {
-      await refused(t, config(redis.port, { tls_ca: certs.ca }), /./)
+      await refused(t, config(redis.port, { tls_ca: certs.ca }), /certificate required/)
     })
 
     await t.test('a client with one gets in', async (t) => {
