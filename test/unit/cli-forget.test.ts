@@ -13,6 +13,7 @@ import { configFor } from '../../dist/src/config/sources.js'
 import { harakaSource, loadSettings } from '../../dist/src/config/settings.js'
 import { type Store, openStore, secretFileOf } from '../../dist/src/store/index.js'
 import { redisSkipReason, startRedis } from '../helpers/redis-server'
+import { makeCerts, opensslSkipReason } from '../helpers/tls-certs'
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'shop-notice.js')
 
@@ -227,3 +228,25 @@ t.test('redis: a server that hangs mid-command ends the command (exit 1), naming
   t.ok(Date.now() - started < 20_000, 'bounded: the hung server did not hold the command')
 })
 
+
+t.test('redis over TLS: forget connects as [redis] tls_* say, client certificate included; an unreadable tls file exits 2', { skip: skip || opensslSkipReason() }, async (t) => {
+  const certs = makeCerts()
+  t.teardown(() => certs.remove())
+  const client = { cert: certs.clientCert, key: certs.clientKey }
+  const redis = await startRedis({ tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, authClients: true, client } })
+  t.teardown(() => redis.stop())
+  const tlsIni = (key: string): string =>
+    `[store]\nbackend=redis\n[redis]\nhost=127.0.0.1\nport=${redis.port}\ntls=true\ntls_ca=${certs.ca}\ntls_cert=${certs.clientCert}\ntls_key=${key}\n`
+  const dir = haraka(t, tlsIni(certs.clientKey))
+  const s = pluginStore(t, dir)
+  await learnTwo(t, s)
+  const r = await cli(['forget', '--config', dir, 'Taro@example.jp'], os.tmpdir())
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, "Taro@example.jp\t4\tforgotten: 2 shops' contacts, 2 names\n")
+  await checkForgotten(t, s)
+
+  const missing = path.join(certs.dir, 'gone.key')
+  const bad = await cli(['forget', '--config', haraka(t, tlsIni(missing)), 'taro@example.jp'], os.tmpdir())
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, `shop-notice.ini: [redis] tls_key: cannot read ${missing}: ENOENT`)
+})
