@@ -104,6 +104,13 @@ t.test('redis over TLS', { skip }, async (t) => {
     })
   })
 
+  await t.test('tls=true against a plain-TCP Redis: refused, never plain text instead', async (t) => {
+    const plain = await startRedis()
+    t.teardown(() => plain.stop())
+    await refused(t, config(plain.port, { tls_ca: certs.ca }), /redis 127\.0\.0\.1:\d+ not connected/)
+    t.equal(await plain.command('EXISTS', 'shop-notice:secret'), ':0\r\n', 'nothing was written to it')
+  })
+
   await t.test('server requiring client certificates', async (t) => {
     const redis = await startRedis({ tls: { ...server, authClients: true, client: { cert: certs.clientCert, key: certs.clientKey } } })
     t.teardown(() => redis.stop())
