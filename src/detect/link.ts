@@ -59,10 +59,13 @@ function linkHits(input: LinkInput, domains: DomainIndex): Hit[] {
 
   const claim = input.claim
   if (!claim) return hits
-  if (claim.brand.promises.links === 'https-only' && http.length) {
-    hits.push({ symbol: 'BRAND_PROMISE_HTTPS', options: [claim.brand.id, ...examples(http, 2)] })
-  }
   const fromReg = input.fromDomain ? domains.host(input.fromDomain).registrable : ''
+  // the promise is about the brand's own notices: for a claim made only in the text, an http link
+  // to the sender's own site is the sender's (as for LINK_OFF_BRAND below); LINK_HTTP still counts it
+  const broken = isStrongClaim(claim) ? http : http.filter((h) => domains.host(h).registrable !== fromReg)
+  if (claim.brand.promises.links === 'https-only' && broken.length) {
+    hits.push({ symbol: 'BRAND_PROMISE_HTTPS', options: [claim.brand.id, ...examples(broken, 2)] })
+  }
   const brandLinks = new Set(claim.brand.link_domains)
   let onBrand = 0
   const off = unique(

@@ -84,7 +84,8 @@ export const SYMBOLS = {
   },
   BRAND_PROMISE_HTTPS: {
     group: 'BRAND',
-    description: 'The claimed brand promises `links: https-only`, and this notice has an http:// link.',
+    description:
+      'The claimed brand promises `links: https-only`, and this notice has an http:// link (for a claim made only in the text, a link to the sender\'s own site does not count: it is not the brand\'s).',
   },
   BRAND_PROMISE_ORDER_NUMBER: {
     group: 'BRAND',

@@ -186,6 +186,22 @@ const cases: Case[] = [
     auth: dmarcPass('amazon.co.jp'),
     mustNot: ['LINK_TEXT_MISMATCH'],
   },
+  // the https promise is the brand's: a claim made only in the text does not bind the sender's own site
+  {
+    name: 'a claim in the text only: an http link to the sender\'s own site breaks no promise of the brand',
+    from: mailbox('花屋ショップ', 'info@hanaya-shop.jp'),
+    subject: '当選のお知らせ',
+    body: '抽選の結果、賞品のAmazonギフト券1,000円分をお送りします。\n確認はこちら: http://www.hanaya-shop.jp/campaign/result\n',
+    must: ['BRAND_CLAIM_FOREIGN_SENDER', 'LINK_HTTP'],
+    mustNot: ['BRAND_PROMISE_HTTPS'],
+  },
+  {
+    name: 'hard negative: a claim in the text only, an http link to a third site breaks the promise',
+    from: mailbox('花屋ショップ', 'info@hanaya-shop.jp'),
+    subject: '当選のお知らせ',
+    body: '抽選の結果、賞品のAmazonギフト券1,000円分をお送りします。\n確認はこちら: http://gift-check.example.net/result\n',
+    must: ['BRAND_CLAIM_FOREIGN_SENDER', 'BRAND_PROMISE_HTTPS'],
+  },
   // an invoice showing the sender's own site through its mail service's click tracker
   ...([
     ['authenticated, its own site over a click tracker: no lie', dkimOnly('example.com'), 'cloud.example.com', 'u123.ct.sendgrid.net', false],
