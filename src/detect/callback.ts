@@ -54,7 +54,7 @@ function namesItsSender(facts: CallbackInput['facts'], domains: DomainIndex): bo
   const own = (
     isFreeMailbox(domains, from.domain)
       ? [squash(from.address.slice(0, Math.max(0, from.address.lastIndexOf('@'))))]
-      : (domains.host(from.domain).registrable.split('.')[0] ?? '').split('-').map(squash)
+      : domains.host(from.domain).label.split('-').map(squash)
   ).filter((part) => part.length >= 4)
   if (!own.length) return undefined
   const said = squash(`${from.name} ${facts.text}`)

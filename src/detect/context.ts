@@ -103,10 +103,10 @@ export function contextOf(
   })
   const recipients = (envelopeRecipients?.length ? envelopeRecipients : facts.recipients.map((m) => m.address)).map((a) => a.toLowerCase())
   const pose = recipientPose({ facts, recipients, accountNotice: kind?.kind === 'account', forwarded }, domains)
+  const callback = callbackDocument({ facts, claimed: !!claim }, book, domains)
   // a message imitating a brand's domain speaks for the shop whatever its words; so does mail
   // from a brand's own domain once its authentication is known (a brand domain's mail is a notice:
-  // verified when it passed, a spoof when it failed); offline or on a DNS failure, only its words count
-  const callback = callbackDocument({ facts, claimed: !!claim }, book, domains)
+  // verified when it passed, a spoof when it failed); offline or on a DNS failure, only its words count;
   // and so does a sender posing as the recipients' own mail provider (its maintenance and upgrade notices),
   // and a payment message that is only a document and a support number (a callback-invoice lure)
   const isNotice =

@@ -8,8 +8,6 @@
  * The recipients are the envelope's (RCPT TO) when the relay knows them, else the To and Cc
  * headers (an offline scan): see Context.recipients.
  */
-import { parse } from 'tldts'
-
 import type { DomainIndex } from '../knowledge/domains.js'
 import type { Link, MessageFacts } from '../message/parse.js'
 import { knownHost } from '../message/find.js'
@@ -46,12 +44,12 @@ const HOST_BREAK = /[^a-z0-9.-]+/
 function recipientOrg(address: string, domains: DomainIndex): { reg: string; label: string } | undefined {
   const at = address.lastIndexOf('@')
   const host = at < 0 ? '' : address.slice(at + 1)
-  const reg = host ? domains.host(host).registrable : ''
+  const info = host ? domains.host(host) : undefined
+  const reg = info?.registrable ?? ''
   // a free-mail provider's own notices come from its company's other domains (gmail.com, google.com):
   // its name in a display name says nothing about its customers' mailboxes
   if (!reg || isFreeMailbox(domains, reg)) return undefined
-  const label = parse(reg, { allowPrivateDomains: true }).domainWithoutSuffix ?? ''
-  return { reg, label }
+  return { reg, label: info!.label }
 }
 
 /** A run without the dots and hyphens at its ends (a sentence's full stop, a dash before a name). Linear. */
@@ -93,14 +91,13 @@ const carriesAddress = (l: Link, recipients: readonly string[]): boolean => {
 export function recipientPose(input: RecipientInput, domains: DomainIndex): RecipientPose | undefined {
   const from = input.facts.from
   if (!from?.domain || !from.name || input.forwarded) return undefined
-  const fromReg = domains.host(from.domain).registrable
+  const { registrable: fromReg, label: fromLabel } = domains.host(from.domain)
   if (!fromReg) return undefined
   const listReg = input.facts.listDomain ? domains.host(input.facts.listDomain).registrable : ''
   if (listReg === fromReg) return undefined
   const name = from.name.normalize('NFKC').toLowerCase()
   const words = new Set(name.split(WORD_BREAK).filter(Boolean))
   const hosts = hostsIn(name).map((h) => domains.host(h).registrable)
-  const fromLabel = parse(fromReg, { allowPrivateDomains: true }).domainWithoutSuffix ?? ''
   // the sender names itself too: a platform speaking for its customer, not posing as it
   if (hosts.includes(fromReg) || (fromLabel.length >= 3 && words.has(fromLabel))) return undefined
 
@@ -130,7 +127,7 @@ export function recipientPose(input: RecipientInput, domains: DomainIndex): Reci
   // organisation's own, run by a provider: its benefits, payroll or training portal, not elsewhere
   const recipientLabels = new Set(orgs.map((o) => o.label).filter((l) => l.length >= 3))
   const namedForRecipient = (reg: string): boolean =>
-    (parse(reg, { allowPrivateDomains: true }).domainWithoutSuffix ?? '').split('-').some((part) => recipientLabels.has(part))
+    domains.host(reg).label.split('-').some((part) => recipientLabels.has(part))
   // a link to a bare IP address goes elsewhere too (LINK_IP says so on its own)
   const away = web.filter((l) => {
     const info = domains.host(l.host)

@@ -53,6 +53,8 @@ export interface HostInfo {
   readonly host: string
   /** registrable domain, '' for an IP address or a bare name */
   readonly registrable: string
+  /** the registrable domain without its public suffix (`example` for example.co.jp), '' when there is none */
+  readonly label: string
   readonly isIp: boolean
 }
 
@@ -155,7 +157,7 @@ export class DomainIndex {
     const cached = this.hostCache.get(h)
     if (cached) return cached
     const p = parse(h, { allowPrivateDomains: true })
-    return DomainIndex.remember(this.hostCache, h, { host: h, registrable: p.domain ?? '', isIp: p.isIp === true })
+    return DomainIndex.remember(this.hostCache, h, { host: h, registrable: p.domain ?? '', label: p.domainWithoutSuffix ?? '', isIp: p.isIp === true })
   }
 
   /** The brand that owns this host's registrable domain (as sender or link target), or whose own TLD it is under. */
@@ -200,7 +202,7 @@ export class DomainIndex {
     if (this.registry.byLinkDomain.has(reg) || this.tldBrand(reg)) return null
     const { hosting_platforms: platforms, ...lists } = this.registry.lists
     if (Object.values(lists).some((l) => l.has(reg))) return null
-    const suffixLen = reg.length - (parse(reg, { allowPrivateDomains: true }).domainWithoutSuffix ?? reg).length
+    const suffixLen = reg.length - (info.label || reg).length
     const name = info.host.slice(0, info.host.length - suffixLen).replace(/\.$/, '')
     const labels = name.split('.').filter(Boolean)
     // a multi-tenant platform's own name is the platform's, even when it holds its owner's brand

@@ -138,7 +138,7 @@ function trimEdges(s: string): string {
 }
 
 /** Each set of desk words (a phrase book's `sender_role_words`, loaded once per configuration), longest first. */
-const deskWordLists = new WeakMap<ReadonlySet<string>, readonly string[]>()
+const deskWordLists = new WeakMap<ReadonlySet<string>, readonly (readonly [word: string, ascii: boolean])[]>()
 
 /**
  * The display name, in normaliseName's form, without the desk words around it (`roleWords`: the phrase
@@ -149,15 +149,14 @@ const deskWordLists = new WeakMap<ReadonlySet<string>, readonly string[]>()
 export function withoutRoleWords(displayName: string, roleWords: ReadonlySet<string>): string {
   let words = deskWordLists.get(roleWords)
   if (!words) {
-    words = [...roleWords].sort((a, b) => b.length - a.length)
+    words = [...roleWords].sort((a, b) => b.length - a.length).map((w) => [w, /^[ -~]+$/.test(w)] as const)
     deskWordLists.set(roleWords, words)
   }
   let n = trimEdges(normaliseName(displayName))
   // a few desk words at most: a display name made of hundreds of them is no brand's name, and costs no more
   for (let changed = true, rounds = 0; changed && rounds < 4; rounds++) {
     changed = false
-    for (const w of words) {
-      const ascii = /^[ -~]+$/.test(w)
+    for (const [w, ascii] of words) {
       if (n.endsWith(w) && n.length > w.length && !(ascii && /[a-z0-9]/.test(n[n.length - w.length - 1]!))) {
         n = trimEdges(n.slice(0, -w.length))
         changed = true
